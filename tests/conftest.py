@@ -1,0 +1,132 @@
+"""Test set-up: a real database per run (SQLite or PostgreSQL), migrated with alembic, and
+emptied after every test so each test starts from nothing.
+
+VOPIX_TEST_DB=sqlite (default) or postgres chooses the pass; VOPIX_TEST_PG_URL points at the
+PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/test).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="vopix-test-"))
+TEST_DB = os.environ.get("VOPIX_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("VOPIX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_DB_NAME = f"vopix_test_{os.getpid()}"
+
+# Settings are read from the environment: set them before anything imports vopix.
+os.environ.update(
+    {
+        "VOPIX_DATA_DIR": str(_TMP / "data"),
+        "VOPIX_BCRYPT_ROUNDS": "4",
+        "VOPIX_VAULT_KEY": "test1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "VOPIX_VAULT_OLD_KEYS": "",
+        "VOPIX_PUBLIC_URL": "http://testserver",
+        "VOPIX_RUN_SCHEDULER": "0",
+    }
+)
+for _name in ("VOPIX_DEFAULT_PROVIDER", "VOPIX_DEFAULT_API_KEY", "VOPIX_DEFAULT_BASE_URL",
+              "VOPIX_DEFAULT_MODEL", "VOPIX_REDIS_URL"):
+    os.environ.pop(_name, None)
+
+
+def _pg_url(dbname: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+if TEST_DB == "postgres":
+    _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DB_NAME}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{PG_DB_NAME}"')
+    os.environ["VOPIX_DATABASE_URL"] = _pg_url(PG_DB_NAME).replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+else:
+    os.environ["VOPIX_DATABASE_URL"] = f"sqlite:///{_TMP / 'data' / 'vopix.db'}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"vopix test database: {TEST_DB} ({os.environ['VOPIX_DATABASE_URL'].split('@')[-1]})"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> Iterator[str]:
+    from vopix import db
+    from vopix.settings import reload_settings
+
+    reload_settings()
+    db.migrate()
+    yield os.environ["VOPIX_DATABASE_URL"]
+    db.dispose_engines()
+    if TEST_DB == "postgres":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DB_NAME}" WITH (FORCE)')
+
+
+def _empty_all_tables() -> None:
+    from sqlalchemy import text
+
+    from vopix import db
+    from vopix.models import metadata
+
+    engine = db.get_engine()
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture(autouse=True)
+def clean_database(migrated_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from vopix.settings import reload_settings
+
+    reload_settings()
+    yield
+    monkeypatch.undo()
+    reload_settings()
+    _empty_all_tables()
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Change settings for one test: settings_env(VOPIX_X="1")."""
+    from vopix.settings import reload_settings
+
+    def apply(**values: str) -> None:
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        reload_settings()
+
+    return apply
+
+
+@pytest.fixture
+def make_user():  # noqa: ANN201
+    """Create an account; returns (user_id, email, password)."""
+    from vopix.core import accounts
+
+    counter = {"n": 0}
+
+    def create(email: str | None = None, password: str = "Tr0ub4dor&3-horse") -> tuple[int, str, str]:
+        counter["n"] += 1
+        address = email or f"user{counter['n']}-{secrets.token_hex(3)}@example.com"
+        user = accounts.sign_up(address, password, age_confirmed=True)
+        return user.id, user.email, password
+
+    return create

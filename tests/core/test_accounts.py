@@ -1,0 +1,198 @@
+"""Sign-up, login checks, throttling and account changes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlmodel import select
+
+from vopix.core import accounts
+from vopix.db import session_scope
+from vopix.models import User
+
+
+@pytest.mark.promise("P01")
+@pytest.mark.promise("P16")
+def test_account_holds_email_bcrypt_hash_and_status_never_the_password(make_user) -> None:
+    user_id, email, password = make_user("  Alice@Example.COM ")
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        assert user.email == "alice@example.com"
+        assert user.password_hash.startswith("$2b$")
+        assert password not in user.password_hash
+        assert user.subscription_status == "free"
+        row_text = " ".join(str(v) for v in user.model_dump().values())
+        assert password not in row_text
+
+
+@pytest.mark.promise("P33")
+def test_sign_up_requires_age_confirmation() -> None:
+    with pytest.raises(accounts.AccountError, match="16 or older"):
+        accounts.sign_up("kid@example.com", "a-long-enough-pass", age_confirmed=False)
+    with session_scope() as s:
+        assert s.exec(select(User)).first() is None
+
+
+@pytest.mark.promise("P13")
+def test_marketing_opt_in_defaults_off_and_can_change(make_user) -> None:
+    user_id, _, _ = make_user()
+    assert accounts.get_user(user_id).marketing_opt_in is False
+    accounts.set_marketing_opt_in(user_id, True)
+    assert accounts.get_user(user_id).marketing_opt_in is True
+    accounts.set_marketing_opt_in(user_id, False)
+    assert accounts.get_user(user_id).marketing_opt_in is False
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "at least 10"),
+        ("1234567890", "too common"),
+        ("aaaaaaaaaaaa", "too common"),
+        ("é" * 40, "at most 72 bytes"),
+        ("x" * 73, "at most 72 bytes"),
+    ],
+)
+def test_weak_or_oversized_passwords_get_a_clear_message(password: str, message: str) -> None:
+    with pytest.raises(accounts.AccountError, match=message):
+        accounts.sign_up("p@example.com", password, age_confirmed=True)
+    assert accounts.find_user_id("p@example.com") is None
+
+
+def test_emails_are_normalised_and_unique(make_user) -> None:
+    make_user("bob@example.com")
+    with pytest.raises(accounts.AccountError, match="already exists"):
+        accounts.sign_up(" BOB@example.com ", "another-good-pass", age_confirmed=True)
+
+
+@pytest.mark.parametrize("email", ["", "not-an-email", "a@b", "a b@c.de", "x" * 250 + "@e.com"])
+def test_invalid_emails_are_refused(email: str) -> None:
+    with pytest.raises(accounts.AccountError, match="valid email"):
+        accounts.sign_up(email, "a-long-enough-pass", age_confirmed=True)
+
+
+def test_login_unknown_email_and_wrong_password_answer_alike(make_user) -> None:
+    _, email, password = make_user()
+    assert accounts.check_credentials(email.upper(), password).email == email
+    messages = []
+    for who, pw in [(email, "wrong-password-1"), ("nobody@example.com", password)]:
+        with pytest.raises(accounts.AccountError) as err:
+            accounts.check_credentials(who, pw)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] == accounts.LOGIN_FAILED
+
+
+def test_login_with_oversized_password_is_a_plain_failure(make_user) -> None:
+    _, email, _ = make_user()
+    with pytest.raises(accounts.AccountError, match="incorrect"):
+        accounts.check_credentials(email, "x" * 500)
+
+
+def test_repeated_failures_lock_the_account_for_a_while(make_user, settings_env) -> None:
+    settings_env(VOPIX_LOGIN_MAX_FAILURES="3", VOPIX_LOGIN_LOCKOUT_MINUTES="15")
+    _, email, password = make_user()
+    for _ in range(3):
+        with pytest.raises(accounts.AccountError, match="incorrect"):
+            accounts.check_credentials(email, "wrong-password-x")
+    with pytest.raises(accounts.LoginThrottled, match="Try again in 15 minutes"):
+        accounts.check_credentials(email, password)  # even the right password waits
+    # Unknown emails are throttled the same way, so the lock reveals nothing.
+    for _ in range(3):
+        with pytest.raises(accounts.AccountError):
+            accounts.check_credentials("ghost@example.com", "whatever-pass")
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.check_credentials("ghost@example.com", "whatever-pass")
+
+
+def test_lock_expires_and_success_clears_failures(make_user, settings_env, monkeypatch) -> None:
+    settings_env(VOPIX_LOGIN_MAX_FAILURES="2", VOPIX_LOGIN_LOCKOUT_MINUTES="1", VOPIX_LOGIN_WINDOW_MINUTES="1")
+    _, email, password = make_user()
+    for _ in range(2):
+        with pytest.raises(accounts.AccountError):
+            accounts.check_credentials(email, "wrong-password-x")
+    from datetime import timedelta
+
+    from vopix.core import clock
+
+    real = clock.utcnow
+    monkeypatch.setattr(accounts, "utcnow", lambda: real() + timedelta(minutes=2))
+    assert accounts.check_credentials(email, password).email == email
+
+
+def test_unknown_email_costs_a_bcrypt_check(make_user, settings_env) -> None:
+    settings_env(VOPIX_BCRYPT_ROUNDS="8", VOPIX_LOGIN_MAX_FAILURES="100")
+    _, email, _ = make_user()
+    # Not a timing assertion: we count that bcrypt runs for unknown users too.
+    import bcrypt
+
+    calls = []
+    original = bcrypt.checkpw
+
+    def counting(pw: bytes, hashed: bytes) -> bool:
+        calls.append(hashed[:7])
+        return original(pw, hashed)
+
+    import vopix.core.passwords as pw_mod
+
+    pw_mod.bcrypt.checkpw = counting  # type: ignore[assignment]
+    try:
+        for who in (email, "nobody@example.com"):
+            start = time.perf_counter()
+            with pytest.raises(accounts.AccountError):
+                accounts.check_credentials(who, "wrong-password-x")
+            assert time.perf_counter() - start >= 0  # runs; see calls below
+    finally:
+        pw_mod.bcrypt.checkpw = original  # type: ignore[assignment]
+    assert len(calls) == 2
+
+
+@pytest.mark.promise("P31")
+def test_change_password_needs_the_current_one(make_user) -> None:
+    user_id, email, password = make_user()
+    with pytest.raises(accounts.AccountError, match="current password"):
+        accounts.change_password(user_id, "not-the-password", "brand-new-pass-9")
+    with pytest.raises(accounts.AccountError, match="at least 10"):
+        accounts.change_password(user_id, password, "short")
+    accounts.change_password(user_id, password, "brand-new-pass-9")
+    assert accounts.check_credentials(email, "brand-new-pass-9").id == user_id
+    with pytest.raises(accounts.AccountError):
+        accounts.check_credentials(email, password)
+
+
+@pytest.mark.promise("P31")
+def test_change_email(make_user) -> None:
+    user_id, _, password = make_user()
+    make_user("taken@example.com")
+    with pytest.raises(accounts.AccountError, match="already uses"):
+        accounts.change_email(user_id, password, "TAKEN@example.com")
+    with pytest.raises(accounts.AccountError, match="current password"):
+        accounts.change_email(user_id, "wrong-pass-000", "new@example.com")
+    assert accounts.change_email(user_id, password, " New@Example.com").email == "new@example.com"
+    assert accounts.check_credentials("new@example.com", password).id == user_id
+
+
+def test_login_nonce_is_single_use_and_short_lived(make_user, monkeypatch) -> None:
+    user_id, _, _ = make_user()
+    nonce = accounts.issue_login_nonce(user_id)
+    assert accounts.redeem_login_nonce(nonce) == user_id
+    assert accounts.redeem_login_nonce(nonce) is None
+    late = accounts.issue_login_nonce(user_id)
+    from datetime import timedelta
+
+    real = accounts.utcnow
+    monkeypatch.setattr(accounts, "utcnow", lambda: real() + timedelta(seconds=accounts.NONCE_SECONDS + 1))
+    assert accounts.redeem_login_nonce(late) is None
+    assert accounts.redeem_login_nonce("") is None
+    assert accounts.redeem_login_nonce("x" * 1000) is None
+
+
+@pytest.mark.promise("P33")
+def test_operator_can_delete_a_reported_account_at_once(make_user) -> None:
+    from vopix.cli import main
+
+    user_id, email, _ = make_user()
+    assert main(["delete-user", "--email", email]) == 0
+    assert accounts.get_user(user_id) is None
+    assert main(["delete-user", "--email", email]) == 1

@@ -1,0 +1,5 @@
+"""Operator commands: python -m vopix <command>."""
+
+from vopix.cli import main
+
+raise SystemExit(main())

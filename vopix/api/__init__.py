@@ -1,0 +1,1 @@
+"""HTTP routes: thin, they validate input, call core/, and shape the answer."""

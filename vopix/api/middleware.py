@@ -1,0 +1,82 @@
+"""Outermost ASGI wrapper: security headers on every response and an access-log entry for
+every HTTP request and socket connection."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vopix.api.http import client_ip_from, token_from_cookie_header
+from vopix.core import access_log
+from vopix.settings import get_settings
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 0}
+        extra = [HSTS] if get_settings().is_https else []
+
+        async def wrapped_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS + extra if k not in present]
+                message = {**message, "headers": headers}
+            elif message["type"] == "websocket.accept":
+                status["code"] = 101
+            elif message["type"] == "websocket.close" and not status["code"]:
+                status["code"] = 403
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped_send)
+        except Exception:
+            status["code"] = status["code"] or 500
+            raise
+        finally:
+            await self._log(scope, status["code"], started)
+
+    async def _log(self, scope: Scope, status: int, started: float) -> None:
+        token = token_from_cookie_header(_header(scope, b"cookie"))
+        user_id: Any = None
+        if token:
+            try:
+                user_id = await asyncio.to_thread(access_log.user_for_token, token)
+            except Exception:
+                user_id = None
+        access_log.writer.record(
+            access_log.AccessEntry(
+                ip=client_ip_from(scope.get("client"), _header(scope, b"x-forwarded-for")),
+                method=scope.get("method", "WS") if scope["type"] == "http" else "WS",
+                path=scope.get("path", "")[:512],  # path only: query strings may carry codes
+                status=status or 500,
+                user_id=user_id,
+                duration_ms=int((time.perf_counter() - started) * 1000),
+            )
+        )

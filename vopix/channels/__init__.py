@@ -1,0 +1,1 @@
+"""Messaging channels (Telegram, WhatsApp)."""

@@ -1,0 +1,93 @@
+"""Command-line entry point for operators."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from vopix import db
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from vopix.core import accounts
+
+    password = args.password or getpass.getpass("Password for the new user: ")
+    try:
+        user = accounts.sign_up(args.email, password, age_confirmed=True)
+    except accounts.AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created user {user.id} <{user.email}>")
+    return 0
+
+
+def _delete_user(args: argparse.Namespace) -> int:
+    from vopix.core import accounts
+
+    user_id = accounts.find_user_id(args.email)
+    if user_id is None or not accounts.delete_account(user_id):
+        print("error: no such user", file=sys.stderr)
+        return 1
+    print(f"deleted user {user_id} and all of their data")
+    return 0
+
+
+def _vault(args: argparse.Namespace) -> int:
+    from vopix.core import vault
+
+    if args.vault_command == "new-key":
+        print(vault.generate_key())
+        return 0
+    n = vault.rotate_all()
+    print(f"re-encrypted {n} secret{'s' if n != 1 else ''} under key {vault.keyring().active_id}")
+    return 0
+
+
+def _retention(_args: argparse.Namespace) -> int:
+    from vopix.core import jobs
+
+    print(json.dumps(jobs.run_all_once(), indent=2))
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    db.migrate()
+    print(f"database at migration {db.current_revision()}")
+    return 0
+
+
+def _check(_args: argparse.Namespace) -> int:
+    try:
+        db.check_schema_current()
+    except db.DatabaseBehindError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print("database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vopix", description="VOPIX operator commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(fn=_migrate)
+    sub.add_parser("check-db", help="fail if the database is behind the code").set_defaults(fn=_check)
+    p = sub.add_parser("create-user", help="create an account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", help="omit to be prompted (keeps it out of shell history)")
+    p.set_defaults(fn=_create_user)
+    p = sub.add_parser("delete-user", help="delete an account and all of its data now")
+    p.add_argument("--email", required=True)
+    p.set_defaults(fn=_delete_user)
+    p = sub.add_parser("vault", help="credential vault keys")
+    p.add_argument("vault_command", choices=["rotate", "new-key"],
+                   help="rotate: re-encrypt every secret under VOPIX_VAULT_KEY; new-key: print a key")
+    p.set_defaults(fn=_vault)
+    sub.add_parser("retention", help="run the retention jobs once now").set_defaults(fn=_retention)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args))

@@ -1,0 +1,232 @@
+"""Sign-up, login checks with throttling, and account changes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from vopix.core.clock import utcnow
+from vopix.core.passwords import (
+    PasswordRejected,
+    check_password_rules,
+    hash_password,
+    sha256_hex,
+    verify_password,
+)
+from vopix.db import session_scope
+from vopix.models import LoginAttempt, LoginNonce, User
+from vopix.settings import get_settings
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+LOGIN_FAILED = "Email or password is incorrect."
+NONCE_SECONDS = 60
+
+
+class AccountError(ValueError):
+    """A refusal whose message is safe to show to the person."""
+
+
+class LoginThrottled(AccountError):
+    def __init__(self, retry_after_s: int) -> None:
+        minutes = max(1, (retry_after_s + 59) // 60)
+        super().__init__(
+            f"Too many failed attempts for this account. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."
+        )
+        self.retry_after_s = retry_after_s
+
+
+def normalize_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise AccountError("Enter a valid email address, like name@example.com.")
+    return value
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    email: str
+    marketing_opt_in: bool
+    subscription_status: str
+    created_at: datetime
+
+
+def _view(user: User) -> UserView:
+    assert user.id is not None
+    return UserView(
+        id=user.id,
+        email=user.email,
+        marketing_opt_in=user.marketing_opt_in,
+        subscription_status=user.subscription_status,
+        created_at=user.created_at,
+    )
+
+
+def sign_up(
+    email: str, password: str, *, age_confirmed: bool, marketing_opt_in: bool = False
+) -> UserView:
+    if not age_confirmed:
+        raise AccountError("You must confirm that you are 16 or older to use VOPIX.")
+    normalized = normalize_email(email)
+    try:
+        check_password_rules(password)
+    except PasswordRejected as exc:
+        raise AccountError(str(exc)) from exc
+    password_hash = hash_password(password)
+    with session_scope() as s:
+        if s.exec(select(User.id).where(User.email == normalized)).first() is not None:
+            raise AccountError("An account with this email already exists. Log in instead.")
+        now = utcnow()
+        user = User(
+            email=normalized,
+            password_hash=password_hash,
+            age_confirmed_at=now,
+            marketing_opt_in=bool(marketing_opt_in),
+        )
+        s.add(user)
+        s.flush()
+        from vopix.core import hooks
+
+        hooks.run_user_created(s, user.id)  # type: ignore[arg-type]
+        return _view(user)
+
+
+def get_user(user_id: int) -> UserView | None:
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        return _view(user) if user else None
+
+
+def _throttle_check(s: Session, email: str, now: datetime) -> None:
+    cfg = get_settings()
+    window_start = now - timedelta(minutes=cfg.login_window_minutes)
+    failures = s.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.at >= window_start
+        )
+    ).one()
+    count, last = failures
+    if count >= cfg.login_max_failures and last is not None:
+        # func.max keeps the column type, so `last` comes back as aware UTC.
+        until = last + timedelta(minutes=cfg.login_lockout_minutes)
+        if until > now:
+            raise LoginThrottled(int((until - now).total_seconds()))
+
+
+def check_credentials(email: str, password: str, *, ip: str = "") -> UserView:
+    """The password check shared by every login path. Same answer for unknown email and wrong
+    password, after the same bcrypt work; repeated failures lock the email for a while."""
+    try:
+        normalized = normalize_email(email)
+    except AccountError:
+        verify_password(password, None)
+        raise AccountError(LOGIN_FAILED) from None
+    now = utcnow()
+    with session_scope() as s:
+        _throttle_check(s, normalized, now)
+        user = s.exec(select(User).where(User.email == normalized)).first()
+    ok = verify_password(password, user.password_hash if user else None)
+    with session_scope() as s:
+        if not ok or user is None:
+            s.add(LoginAttempt(email=normalized, ip=ip[:64], at=now))
+        else:
+            s.exec(delete(LoginAttempt).where(LoginAttempt.email == normalized))  # type: ignore[call-overload]
+    if not ok or user is None:
+        raise AccountError(LOGIN_FAILED)
+    return _view(user)
+
+
+def issue_login_nonce(user_id: int) -> str:
+    """A one-time code the browser trades at POST /api/auth/session for the cookie."""
+    nonce = secrets.token_urlsafe(32)
+    with session_scope() as s:
+        s.add(
+            LoginNonce(
+                user_id=user_id,
+                nonce_hash=sha256_hex(nonce),
+                expires_at=utcnow() + timedelta(seconds=NONCE_SECONDS),
+            )
+        )
+    return nonce
+
+
+def redeem_login_nonce(nonce: str) -> int | None:
+    if not nonce or len(nonce) > 128:
+        return None
+    now = utcnow()
+    with session_scope() as s:
+        row = s.exec(select(LoginNonce).where(LoginNonce.nonce_hash == sha256_hex(nonce))).first()
+        if row is None:
+            return None
+        s.delete(row)
+        s.exec(delete(LoginNonce).where(LoginNonce.expires_at < now))  # type: ignore[call-overload]
+        return row.user_id if row.expires_at > now else None
+
+
+def change_password(user_id: int, current: str, new: str) -> None:
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AccountError("Account not found.")
+        if not verify_password(current, user.password_hash):
+            raise AccountError("Your current password is not correct.")
+        if current == new:
+            raise AccountError("Choose a password different from your current one.")
+        try:
+            user.password_hash = hash_password(new)
+        except PasswordRejected as exc:
+            raise AccountError(str(exc)) from exc
+        user.updated_at = utcnow()
+        s.add(user)
+
+
+def change_email(user_id: int, password: str, new_email: str) -> UserView:
+    normalized = normalize_email(new_email)
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AccountError("Account not found.")
+        if not verify_password(password, user.password_hash):
+            raise AccountError("Your current password is not correct.")
+        if normalized == user.email:
+            return _view(user)
+        if s.exec(select(User.id).where(User.email == normalized)).first() is not None:
+            raise AccountError("Another account already uses this email.")
+        user.email = normalized
+        user.updated_at = utcnow()
+        s.add(user)
+        return _view(user)
+
+
+def set_marketing_opt_in(user_id: int, opt_in: bool) -> None:
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AccountError("Account not found.")
+        user.marketing_opt_in = bool(opt_in)
+        user.updated_at = utcnow()
+        s.add(user)
+
+
+def delete_account(user_id: int) -> bool:
+    """Remove the user and, through ON DELETE CASCADE, everything that belongs to them."""
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            return False
+        from vopix.core import hooks
+
+        hooks.run_user_deleting(s, user_id)
+        s.delete(user)
+        return True
+
+
+def find_user_id(email: str) -> int | None:
+    with session_scope() as s:
+        return s.exec(select(User.id).where(User.email == normalize_email(email))).first()

@@ -1,0 +1,153 @@
+"""Scheduled jobs (retention) and the leader lock that makes them run once per deployment.
+
+Each job is a plain function of the current time, so tests call it with any clock they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, text
+from sqlmodel import col
+
+from vopix.core.access_log import purge_access_logs
+from vopix.core.clock import utcnow
+from vopix.db import get_engine, session_scope
+from vopix.models import AuthSession, LoginAttempt, LoginNonce
+from vopix.settings import get_settings
+
+log = logging.getLogger("vopix.jobs")
+LEADER_LOCK_KEY = 0x56_4F_50_49_58  # "VOPIX"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: timedelta
+    run: Callable[[datetime], int]
+
+
+def purge_expired_auth(now: datetime) -> int:
+    """Sessions ended or expired more than a day ago, stale nonces and old failed logins."""
+    cfg = get_settings()
+    with session_scope() as s:
+        n = s.exec(  # type: ignore[call-overload]
+            delete(AuthSession).where(
+                (col(AuthSession.expires_at) < now - timedelta(days=1))
+                | (col(AuthSession.revoked_at) < now - timedelta(days=1))
+            )
+        ).rowcount
+        s.exec(delete(LoginNonce).where(col(LoginNonce.expires_at) < now))  # type: ignore[call-overload]
+        keep = timedelta(minutes=cfg.login_window_minutes + cfg.login_lockout_minutes)
+        s.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - keep))  # type: ignore[call-overload]
+        return int(n or 0)
+
+
+def _purge_logs(now: datetime) -> int:
+    return purge_access_logs(now, get_settings().log_retention_days)
+
+
+JOBS: list[Job] = [
+    Job("purge_access_logs", timedelta(hours=1), _purge_logs),
+    Job("purge_expired_auth", timedelta(hours=1), purge_expired_auth),
+]
+
+
+def register_job(job: Job) -> None:
+    """Later domains (account deletion, reminders) add their periodic work here."""
+    if all(j.name != job.name for j in JOBS):
+        JOBS.append(job)
+
+
+def run_all_once(now: datetime | None = None) -> dict[str, int]:
+    moment = now or utcnow()
+    return {job.name: job.run(moment) for job in JOBS}
+
+
+class LeaderLock:
+    """Held by exactly one process of a deployment: a PostgreSQL session advisory lock, or an
+    exclusive file lock beside the SQLite database."""
+
+    def __init__(self) -> None:
+        self._conn: Connection | None = None
+        self._fh: Any = None
+
+    def try_acquire(self) -> bool:
+        if self.held:
+            return True
+        engine = get_engine()
+        if engine.dialect.name == "postgresql":
+            conn = engine.connect()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY})
+            if got.scalar():
+                self._conn = conn
+                return True
+            conn.close()
+            return False
+        path = get_settings().data_dir / "scheduler.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+")  # noqa: SIM115 - held open for the life of the lock
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self._fh is not None
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+                self._conn.close()
+            self._conn = None
+        if self._fh is not None:
+            with contextlib.suppress(Exception):
+                fcntl.flock(self._fh, fcntl.LOCK_UN)
+                self._fh.close()
+            self._fh = None
+
+
+async def run_scheduler(check_leader_every_s: float = 60.0) -> None:
+    """Lifespan task: every worker competes for leadership; only the leader's APScheduler runs
+    the jobs. A worker that loses its leader keeps trying, so the jobs move with it."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    lock = LeaderLock()
+    scheduler: AsyncIOScheduler | None = None
+
+    async def run_job(job: Job) -> None:
+        try:
+            n = await asyncio.to_thread(job.run, utcnow())
+            log.info("job %s done: %s rows", job.name, n)
+        except Exception:
+            log.exception("job %s failed", job.name)
+
+    try:
+        while True:
+            if scheduler is None and await asyncio.to_thread(lock.try_acquire):
+                scheduler = AsyncIOScheduler(timezone="UTC")
+                for job in JOBS:
+                    scheduler.add_job(
+                        run_job, "interval", args=[job], seconds=job.every.total_seconds(),
+                        id=job.name, next_run_time=utcnow() + timedelta(seconds=5),
+                        max_instances=1, coalesce=True,
+                    )
+                scheduler.start()
+                log.info("this worker leads the scheduled jobs")
+            await asyncio.sleep(check_leader_every_s)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        lock.release()

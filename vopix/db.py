@@ -1,0 +1,125 @@
+"""Engines, sessions, and the migration check at start-up. Nothing here runs at import."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlmodel import Session
+
+from vopix.settings import get_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+class DatabaseBehindError(RuntimeError):
+    """The database schema is older (or newer) than the code's models."""
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine() -> Engine:
+    url = get_settings().database_url
+    engine = _engines.get(url)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(url)
+            if engine is None:
+                engine = _engines[url] = make_engine(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def is_sqlite() -> bool:
+    return get_engine().dialect.name == "sqlite"
+
+
+def ping() -> bool:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def alembic_config() -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", get_settings().database_url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision() -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine().connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate() -> None:
+    """Apply every pending migration (the `python -m vopix migrate` command)."""
+    from alembic import command
+
+    get_engine()  # creates the SQLite folder when needed
+    command.upgrade(alembic_config(), "head")
+
+
+def check_schema_current() -> None:
+    """Refuse to run on a database that is behind (or ahead of) the code."""
+    head, current = head_revision(), current_revision()
+    if head != current:
+        raise DatabaseBehindError(
+            f"The database is at migration {current or 'none (empty)'} but this code needs "
+            f"{head}. Run `python -m vopix migrate` (make run does it for you), then start again."
+        )

@@ -1,0 +1,88 @@
+"""Accounts, login sessions and their rotating refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+from vopix.core.clock import utcnow
+from vopix.models.types import UTCDateTime
+
+
+def user_fk(nullable: bool = False, index: bool = True) -> Column:  # type: ignore[type-arg]
+    """A foreign key to user.id whose rows go when the user goes."""
+    return Column(
+        Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=nullable, index=index
+    )
+
+
+def utc_column(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=100)
+    age_confirmed_at: datetime = Field(sa_column=utc_column())
+    marketing_opt_in: bool = Field(default=False)
+    subscription_status: str = Field(default="free", max_length=32)
+    is_operator: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class AuthSession(SQLModel, table=True):
+    """One login on one device: the family of refresh tokens that rotate from it."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=user_fk())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    revoked_reason: str | None = Field(default=None, max_length=32)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=400)
+
+
+class RefreshToken(SQLModel, table=True):
+    """Only the SHA-256 of a token is stored; a rotated token is kept to detect its reuse."""
+
+    __tablename__ = "refresh_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("auth_session.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    rotated_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class LoginNonce(SQLModel, table=True):
+    """A one-time, short-lived proof of a password check, traded for the cookie by a route."""
+
+    __tablename__ = "login_nonce"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=user_fk())
+    nonce_hash: str = Field(max_length=64, unique=True, index=True)
+    expires_at: datetime = Field(sa_column=utc_column())
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins per normalised email (known or not), for throttling."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(default="", max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))

@@ -1,0 +1,110 @@
+"""One typed settings object, read from the environment (see README for every variable)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_url: str
+    port: int
+    vault_key: str
+    vault_old_keys: str
+    session_days: int
+    token_rotate_seconds: int
+    token_reuse_grace_seconds: int
+    login_max_failures: int
+    login_window_minutes: int
+    login_lockout_minutes: int
+    log_retention_days: int
+    trust_proxy: bool
+    redis_url: str
+    run_scheduler: bool
+    bcrypt_rounds: int
+    # AI provider defaults set by the operator (issue: agent)
+    default_provider: str
+    default_model: str
+    default_base_url: str
+    default_api_key: str = field(repr=False, default="")
+    extra: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def public_origin(self) -> str:
+        parsed = urlparse(self.public_url)
+        return f"{parsed.scheme}://{parsed.netloc}"
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_url.lower().startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("VOPIX_DATA_DIR", "./data")).resolve()
+    port = _int("PORT", 3000)
+    database_url = _env("VOPIX_DATABASE_URL", f"sqlite:///{data_dir / 'vopix.db'}")
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=_env("VOPIX_PUBLIC_URL", f"http://localhost:{port}").rstrip("/"),
+        port=port,
+        vault_key=_env("VOPIX_VAULT_KEY", ""),
+        vault_old_keys=_env("VOPIX_VAULT_OLD_KEYS", ""),
+        session_days=_int("VOPIX_SESSION_DAYS", 30),
+        token_rotate_seconds=_int("VOPIX_TOKEN_ROTATE_SECONDS", 900),
+        token_reuse_grace_seconds=_int("VOPIX_TOKEN_REUSE_GRACE_SECONDS", 30),
+        login_max_failures=_int("VOPIX_LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_int("VOPIX_LOGIN_WINDOW_MINUTES", 15),
+        login_lockout_minutes=_int("VOPIX_LOGIN_LOCKOUT_MINUTES", 15),
+        log_retention_days=_int("VOPIX_LOG_RETENTION_DAYS", 30),
+        trust_proxy=_bool("VOPIX_TRUST_PROXY", False),
+        redis_url=_env("VOPIX_REDIS_URL", ""),
+        run_scheduler=_bool("VOPIX_RUN_SCHEDULER", True),
+        bcrypt_rounds=_int("VOPIX_BCRYPT_ROUNDS", 12),
+        default_provider=_env("VOPIX_DEFAULT_PROVIDER", ""),
+        default_model=_env("VOPIX_DEFAULT_MODEL", ""),
+        default_base_url=_env("VOPIX_DEFAULT_BASE_URL", ""),
+        default_api_key=_env("VOPIX_DEFAULT_API_KEY", ""),
+        extra={k: v for k, v in os.environ.items() if k.startswith("VOPIX_")},
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,135 @@
+"""Account page: email, password, marketing consent, active sessions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from vopix.core import accounts, sessions
+from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} minutes ago"
+    if seconds < 129600:
+        return f"{int(seconds // 3600)} hours ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+class AccountState(SessionState):
+    session_rows: list[dict[str, str]] = []
+    marketing_opt_in: bool = False
+    password_message: str = ""
+    password_error: str = ""
+    email_message: str = ""
+    email_error: str = ""
+    sessions_message: str = ""
+
+    async def _load(self, user_id: int) -> None:
+        from vopix.core.clock import utcnow
+
+        rows = await asyncio.to_thread(sessions.list_sessions, user_id, self._session_id)
+        now = utcnow()
+        self.session_rows = [
+            {
+                "id": str(r.id),
+                "device": r.device,
+                "ip": r.ip or "unknown",
+                "last_seen": "this device" if r.current else _ago((now - r.last_seen_at).total_seconds()),
+                "started": r.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "current": "yes" if r.current else "",
+            }
+            for r in rows
+        ]
+        user = await asyncio.to_thread(accounts.get_user, user_id)
+        if user:
+            self.marketing_opt_in = user.marketing_opt_in
+            self.user_email = user.email
+
+    @rx.event
+    async def load(self):  # noqa: ANN201
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        await self._load(user_id)
+        return rx.call_script(REFRESH_SCRIPT)
+
+    @rx.event
+    async def end_session(self, session_id: str):  # noqa: ANN201
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            sid = int(session_id)
+        except ValueError:
+            return None
+        ended = await asyncio.to_thread(sessions.end_session, sid, user_id=user_id, reason="ended_by_user")
+        self.sessions_message = "Session ended." if ended else "That session was already ended."
+        if sid == self._session_id:
+            return SessionState.log_out
+        await self._load(user_id)
+        return None
+
+    @rx.event
+    async def end_other_sessions(self):  # noqa: ANN201
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        n = await asyncio.to_thread(sessions.end_other_sessions, user_id, self._session_id)
+        self.sessions_message = f"Ended {n} other session{'s' if n != 1 else ''}."
+        await self._load(user_id)
+        return None
+
+    @rx.event
+    async def change_password(self, form: dict):  # noqa: ANN201
+        self.password_message = self.password_error = ""
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        new = str(form.get("new_password", ""))
+        if new != str(form.get("confirm_password", "")):
+            self.password_error = "The two new passwords do not match."
+            return None
+        try:
+            await asyncio.to_thread(
+                accounts.change_password, user_id, str(form.get("current_password", "")), new
+            )
+        except accounts.AccountError as exc:
+            self.password_error = str(exc)
+            return None
+        n = await asyncio.to_thread(sessions.end_other_sessions, user_id, self._session_id)
+        self.password_message = (
+            "Password changed." + (f" Signed out {n} other session{'s' if n != 1 else ''}." if n else "")
+        )
+        await self._load(user_id)
+        return None
+
+    @rx.event
+    async def change_email(self, form: dict):  # noqa: ANN201
+        self.email_message = self.email_error = ""
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            user = await asyncio.to_thread(
+                accounts.change_email, user_id, str(form.get("password", "")), str(form.get("email", ""))
+            )
+        except accounts.AccountError as exc:
+            self.email_error = str(exc)
+            return None
+        self.user_email = user.email
+        self.email_message = f"Your email is now {user.email}."
+        return None
+
+    @rx.event
+    async def set_marketing(self, value: bool):  # noqa: ANN201
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        await asyncio.to_thread(accounts.set_marketing_opt_in, user_id, bool(value))
+        self.marketing_opt_in = bool(value)
+        return None
