@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import vopix.models  # noqa: F401  (registers every table)
+from alembic import context
 from vopix.models import metadata
 from vopix.settings import get_settings
 

@@ -32,8 +32,13 @@ os.environ.update(
         "VOPIX_RUN_SCHEDULER": "0",
     }
 )
-for _name in ("VOPIX_DEFAULT_PROVIDER", "VOPIX_DEFAULT_API_KEY", "VOPIX_DEFAULT_BASE_URL",
-              "VOPIX_DEFAULT_MODEL", "VOPIX_REDIS_URL"):
+for _name in (
+    "VOPIX_DEFAULT_PROVIDER",
+    "VOPIX_DEFAULT_API_KEY",
+    "VOPIX_DEFAULT_BASE_URL",
+    "VOPIX_DEFAULT_MODEL",
+    "VOPIX_REDIS_URL",
+):
     os.environ.pop(_name, None)
 
 
@@ -86,7 +91,9 @@ def _empty_all_tables() -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
@@ -104,7 +111,7 @@ def clean_database(migrated_database: str, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 @pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def settings_env(monkeypatch: pytest.MonkeyPatch):
     """Change settings for one test: settings_env(VOPIX_X="1")."""
     from vopix.settings import reload_settings
 
@@ -117,7 +124,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 @pytest.fixture
-def make_user():  # noqa: ANN201
+def make_user():
     """Create an account; returns (user_id, email, password)."""
     from vopix.core import accounts
 

@@ -81,8 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.set_defaults(fn=_delete_user)
     p = sub.add_parser("vault", help="credential vault keys")
-    p.add_argument("vault_command", choices=["rotate", "new-key"],
-                   help="rotate: re-encrypt every secret under VOPIX_VAULT_KEY; new-key: print a key")
+    p.add_argument(
+        "vault_command",
+        choices=["rotate", "new-key"],
+        help="rotate: re-encrypt every secret under VOPIX_VAULT_KEY; new-key: print a key",
+    )
     p.set_defaults(fn=_vault)
     sub.add_parser("retention", help="run the retention jobs once now").set_defaults(fn=_retention)
     return parser

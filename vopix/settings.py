@@ -32,8 +32,8 @@ class Settings:
     database_url: str
     public_url: str
     port: int
-    vault_key: str
-    vault_old_keys: str
+    vault_key: str = field(repr=False)
+    vault_old_keys: str = field(repr=False)
     session_days: int
     token_rotate_seconds: int
     token_reuse_grace_seconds: int

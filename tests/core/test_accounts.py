@@ -15,7 +15,7 @@ from vopix.models import User
 @pytest.mark.promise("P01")
 @pytest.mark.promise("P16")
 def test_account_holds_email_bcrypt_hash_and_status_never_the_password(make_user) -> None:
-    user_id, email, password = make_user("  Alice@Example.COM ")
+    user_id, _email, password = make_user("  Alice@Example.COM ")
     with session_scope() as s:
         user = s.get(User, user_id)
         assert user is not None
@@ -107,7 +107,9 @@ def test_repeated_failures_lock_the_account_for_a_while(make_user, settings_env)
 
 
 def test_lock_expires_and_success_clears_failures(make_user, settings_env, monkeypatch) -> None:
-    settings_env(VOPIX_LOGIN_MAX_FAILURES="2", VOPIX_LOGIN_LOCKOUT_MINUTES="1", VOPIX_LOGIN_WINDOW_MINUTES="1")
+    settings_env(
+        VOPIX_LOGIN_MAX_FAILURES="2", VOPIX_LOGIN_LOCKOUT_MINUTES="1", VOPIX_LOGIN_WINDOW_MINUTES="1"
+    )
     _, email, password = make_user()
     for _ in range(2):
         with pytest.raises(accounts.AccountError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 import uuid
@@ -96,18 +97,16 @@ def _split(text: str, n: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] if text else []
 
 
-def _last_user_text(protocol: str, body: dict) -> str:
+def _last_user_text(body: dict) -> str:
     for msg in reversed(body.get("messages") or []):
         if msg.get("role") != "user":
             continue
         content = msg.get("content")
         if isinstance(content, str):
             return content
-        for block in content or []:
-            if block.get("type") == "text":
-                return str(block.get("text", ""))
-            if block.get("type") == "tool_result":
-                return str(block.get("content", ""))
+        texts = [b.get("text", "") for b in content or [] if b.get("type") == "text"]
+        results = [b.get("content", "") for b in content or [] if b.get("type") == "tool_result"]
+        return str((texts or results or [""])[-1])
     return ""
 
 
@@ -123,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.fake.verbose:
             super().log_message(format, *args)
 
@@ -163,21 +162,22 @@ class _Handler(BaseHTTPRequestHandler):
         return {"error": {"message": message, "type": "error", "code": status}}
 
     # ------------------------------------------------------------------ routes
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.rstrip("/") in ("/v1/models", "/models"):
             self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
-        elif self.path == "/health":
-            self._json(200, {"ok": True})
         else:
             self._json(404, {"error": {"message": f"no route {self.path}"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         fake = self.server.fake
         path = self.path.split("?")[0].rstrip("/")
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
-        protocol = {"/v1/chat/completions": "openai", "/chat/completions": "openai",
-                    "/v1/messages": "anthropic"}.get(path)
+        protocol = {
+            "/v1/chat/completions": "openai",
+            "/chat/completions": "openai",
+            "/v1/messages": "anthropic",
+        }.get(path)
         if protocol is None:
             self._json(404, {"error": {"message": f"no route {path}"}})
             return
@@ -247,17 +247,23 @@ Event = tuple[str, float]  # (raw SSE text, delay before sending it)
 def _usage(body: dict, item: Reply) -> tuple[int, int]:
     words_in = len(json.dumps(body.get("messages", [])).split())
     words_out = len(item.text.split()) + 5 * len(item.tool_calls)
-    return (item.input_tokens if item.input_tokens is not None else words_in,
-            item.output_tokens if item.output_tokens is not None else words_out)
+    return (
+        item.input_tokens if item.input_tokens is not None else words_in,
+        item.output_tokens if item.output_tokens is not None else words_out,
+    )
 
 
 def _openai_events(body: dict, item: Reply, partial: bool = False) -> Iterator[Event]:
     cid, model = f"chatcmpl-{uuid.uuid4().hex[:12]}", body.get("model", "fake-model")
 
     def chunk(delta: dict, finish: str | None = None) -> str:
-        obj = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
-               "model": model, "choices": [{"index": 0, "delta": delta,
-                                            "finish_reason": finish}]}
+        obj = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return f"data: {json.dumps(obj)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""}), 0.0
@@ -266,8 +272,13 @@ def _openai_events(body: dict, item: Reply, partial: bool = False) -> Iterator[E
     if partial:
         return
     for i, (name, args) in enumerate(item.tool_calls):
-        start = {"index": i, "id": f"call_{uuid.uuid4().hex[:8]}", "type": "function",
-                 "function": {"name": name, "arguments": ""}}
+        fn = {"name": name, "arguments": ""}
+        start = {
+            "index": i,
+            "id": f"call_{uuid.uuid4().hex[:8]}",
+            "type": "function",
+            "function": fn,
+        }
         yield chunk({"tool_calls": [start]}), item.delay
         for frag in _split(json.dumps(args), 3):
             yield chunk({"tool_calls": [{"index": i, "function": {"arguments": frag}}]}), 0.0
@@ -275,8 +286,7 @@ def _openai_events(body: dict, item: Reply, partial: bool = False) -> Iterator[E
     if (body.get("stream_options") or {}).get("include_usage"):
         n_in, n_out = _usage(body, item)
         usage = {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out}
-        obj = {"id": cid, "object": "chat.completion.chunk", "model": model, "choices": [],
-               "usage": usage}
+        obj = {"id": cid, "object": "chat.completion.chunk", "choices": [], "usage": usage}
         yield f"data: {json.dumps(obj)}\n\n", 0.0
     yield "data: [DONE]\n\n", 0.0
 
@@ -286,16 +296,23 @@ def _anthropic_events(body: dict, item: Reply, partial: bool = False) -> Iterato
         return f"event: {name}\ndata: {json.dumps({'type': name, **obj})}\n\n"
 
     n_in, n_out = _usage(body, item)
-    message = {"id": f"msg_{uuid.uuid4().hex[:12]}", "type": "message", "role": "assistant",
-               "content": [], "model": body.get("model", "fake-model"), "stop_reason": None,
-               "stop_sequence": None, "usage": {"input_tokens": n_in, "output_tokens": 1}}
+    message = {
+        "id": f"msg_{uuid.uuid4().hex[:12]}",
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": body.get("model", "fake-model"),
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": n_in, "output_tokens": 1},
+    }
     yield ev("message_start", {"message": message}), 0.0
     if partial and not item.text:
         return
     idx = 0
     if item.text:
-        yield ev("content_block_start",
-                 {"index": 0, "content_block": {"type": "text", "text": ""}}), 0.0
+        text_block = {"type": "text", "text": ""}
+        yield ev("content_block_start", {"index": 0, "content_block": text_block}), 0.0
         yield ev("ping", {}), 0.0
         for piece in _split(item.text, item.chunks):
             delta = {"type": "text_delta", "text": piece}
@@ -305,8 +322,8 @@ def _anthropic_events(body: dict, item: Reply, partial: bool = False) -> Iterato
         yield ev("content_block_stop", {"index": 0}), 0.0
         idx = 1
     for name, args in item.tool_calls:
-        block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": name,
-                 "input": {}}
+        tid = f"toolu_{uuid.uuid4().hex[:12]}"
+        block = {"type": "tool_use", "id": tid, "name": name, "input": {}}
         yield ev("content_block_start", {"index": idx, "content_block": block}), item.delay
         for frag in _split(json.dumps(args), 3):
             delta = {"type": "input_json_delta", "partial_json": frag}
@@ -314,8 +331,8 @@ def _anthropic_events(body: dict, item: Reply, partial: bool = False) -> Iterato
         yield ev("content_block_stop", {"index": idx}), 0.0
         idx += 1
     stop = "tool_use" if item.tool_calls else "end_turn"
-    yield ev("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None},
-                               "usage": {"output_tokens": n_out}}), 0.0
+    delta = {"stop_reason": stop, "stop_sequence": None}
+    yield ev("message_delta", {"delta": delta, "usage": {"output_tokens": n_out}}), 0.0
     yield ev("message_stop", {}), 0.0
 
 
@@ -323,6 +340,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     fake: FakeAIProvider
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hang up: fine
+            super().handle_error(request, client_address)
 
 
 class FakeAIProvider:
@@ -332,6 +353,7 @@ class FakeAIProvider:
         self.requests: list[RecordedRequest] = []
         self.require_key: str | None = None
         self.verbose = verbose
+        self.echo_chunks, self.echo_delay = 1, 0.0  # how the default echo reply streams
         self.stopping = threading.Event()
         self._queue: deque[Script] = deque()
         self._lock = threading.Lock()
@@ -372,12 +394,14 @@ class FakeAIProvider:
             self._queue.clear()
         self.requests.clear()
         self.require_key = None
+        self.echo_chunks, self.echo_delay = 1, 0.0
 
     def next_item(self, protocol: str, body: dict) -> Script:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
-        return Reply(text=f"echo: {_last_user_text(protocol, body)}")
+        text = f"echo: {_last_user_text(body)}"
+        return Reply(text, chunks=self.echo_chunks, delay=self.echo_delay)
 
     def start(self) -> FakeAIProvider:
         if self._thread is None:
@@ -419,12 +443,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8999)
     ap.add_argument("--require-key", default=None, help="reject requests without this key")
+    ap.add_argument("--chunks", type=int, default=1, help="stream the echo in N chunks")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds between echo chunks")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     fake = FakeAIProvider(args.port, args.host, args.verbose)
     fake.require_key = args.require_key
-    print(f"openai base:    {fake.openai_base_url}\nanthropic base: {fake.anthropic_base_url}",
-          flush=True)
+    fake.echo_chunks, fake.echo_delay = args.chunks, args.delay
+    print(
+        f"openai base:    {fake.openai_base_url}\nanthropic base: {fake.anthropic_base_url}",
+        flush=True,
+    )
     try:
         fake._server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from vopix.core.sessions import COOKIE_NAME, token_from_cookie_header
+from vopix.core.sessions import COOKIE_NAME
 from vopix.settings import get_settings
 
 
@@ -55,6 +55,4 @@ def set_session_cookie(response: Response, token: str) -> None:
 
 def clear_session_cookie(response: Response) -> None:
     cfg = get_settings()
-    response.delete_cookie(
-        COOKIE_NAME, path="/", httponly=True, secure=cfg.is_https, samesite="lax"
-    )
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, secure=cfg.is_https, samesite="lax")

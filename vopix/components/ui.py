@@ -12,7 +12,9 @@ NAV_LINKS = [
 ]
 
 
-def field(label: str, name: str, *, type_: str = "text", autocomplete: str = "", **props: Any) -> rx.Component:
+def field(
+    label: str, name: str, *, type_: str = "text", autocomplete: str = "", **props: Any
+) -> rx.Component:
     field_id = props.pop("id", name.replace("_", "-"))
     return rx.el.div(
         rx.el.label(label, html_for=field_id, class_name="vx-label"),

@@ -68,9 +68,7 @@ def _view(user: User) -> UserView:
     )
 
 
-def sign_up(
-    email: str, password: str, *, age_confirmed: bool, marketing_opt_in: bool = False
-) -> UserView:
+def sign_up(email: str, password: str, *, age_confirmed: bool, marketing_opt_in: bool = False) -> UserView:
     if not age_confirmed:
         raise AccountError("You must confirm that you are 16 or older to use VOPIX.")
     normalized = normalize_email(email)

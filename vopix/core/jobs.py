@@ -140,9 +140,14 @@ async def run_scheduler(check_leader_every_s: float = 60.0) -> None:
                 scheduler = AsyncIOScheduler(timezone="UTC")
                 for job in JOBS:
                     scheduler.add_job(
-                        run_job, "interval", args=[job], seconds=job.every.total_seconds(),
-                        id=job.name, next_run_time=utcnow() + timedelta(seconds=5),
-                        max_instances=1, coalesce=True,
+                        run_job,
+                        "interval",
+                        args=[job],
+                        seconds=job.every.total_seconds(),
+                        id=job.name,
+                        next_run_time=utcnow() + timedelta(seconds=5),
+                        max_instances=1,
+                        coalesce=True,
                     )
                 scheduler.start()
                 log.info("this worker leads the scheduled jobs")

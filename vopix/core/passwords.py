@@ -37,8 +37,7 @@ def check_password_rules(password: str) -> None:
         raise PasswordRejected(f"Use at least {MIN_LENGTH} characters.")
     if len(password.encode("utf-8")) > MAX_BYTES:
         raise PasswordRejected(
-            f"Use at most {MAX_BYTES} bytes (about {MAX_BYTES} plain letters; accents and "
-            "emoji take more)."
+            f"Use at most {MAX_BYTES} bytes (about {MAX_BYTES} plain letters; accents and emoji take more)."
         )
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
         raise PasswordRejected("That password is too common. Choose one that is harder to guess.")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from http.cookies import SimpleCookie
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
 
 from sqlmodel import Session, col, select
 
@@ -120,9 +120,7 @@ def _touch(s: Session, row: AuthSession, now: datetime, ip: str, user_agent: str
         s.add(row)
 
 
-def resolve(
-    token: str, *, ip: str = "", user_agent: str = "", socket: bool = False
-) -> SessionInfo | None:
+def resolve(token: str, *, ip: str = "", user_agent: str = "", socket: bool = False) -> SessionInfo | None:
     """Who this cookie belongs to, if anyone (routes; the socket passes socket=True)."""
     now = utcnow()
     with session_scope() as s:
@@ -161,9 +159,7 @@ def is_active(session_id: int, user_id: int) -> bool:
     now = utcnow()
     with session_scope() as s:
         row = s.get(AuthSession, session_id)
-        return bool(
-            row and row.user_id == user_id and row.revoked_at is None and row.expires_at > now
-        )
+        return bool(row and row.user_id == user_id and row.revoked_at is None and row.expires_at > now)
 
 
 def end_session(session_id: int, *, user_id: int, reason: str = "logout") -> bool:
@@ -180,9 +176,7 @@ def end_other_sessions(user_id: int, keep_session_id: int | None) -> int:
     now = utcnow()
     with session_scope() as s:
         rows = s.exec(
-            select(AuthSession).where(
-                AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None)
-            )
+            select(AuthSession).where(AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None))
         ).all()
         ended = 0
         for row in rows:

@@ -13,7 +13,7 @@ import os
 import secrets
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,7 +36,7 @@ class VaultError(RuntimeError):
 @dataclass(frozen=True)
 class Keyring:
     active_id: str
-    keys: dict[str, bytes]
+    keys: dict[str, bytes] = field(repr=False)  # never in logs or tracebacks
 
     def active(self) -> AESGCM:
         return AESGCM(self.keys[self.active_id])
@@ -139,8 +139,15 @@ def put_secret(user_id: int, purpose: str, plaintext: str, *, secret_id: str | N
         nonce, ct = encrypt(ring, user_id, sid, purpose, plaintext)
         now = utcnow()
         if row is None:
-            row = Secret(id=sid, user_id=user_id, purpose=purpose, created_at=now,
-                         key_id=ring.active_id, nonce=nonce, ciphertext=ct)
+            row = Secret(
+                id=sid,
+                user_id=user_id,
+                purpose=purpose,
+                created_at=now,
+                key_id=ring.active_id,
+                nonce=nonce,
+                ciphertext=ct,
+            )
         row.purpose, row.key_id, row.nonce, row.ciphertext = purpose, ring.active_id, nonce, ct
         row.hint, row.updated_at = hint_of(plaintext), now
         s.add(row)
@@ -176,9 +183,7 @@ def rotate_all(batch: int = 500) -> int:
     done = 0
     while True:
         with session_scope() as s:
-            rows = s.exec(
-                select(Secret).where(Secret.key_id != ring.active_id).limit(batch)
-            ).all()
+            rows = s.exec(select(Secret).where(Secret.key_id != ring.active_id).limit(batch)).all()
             if not rows:
                 return done
             for row in rows:

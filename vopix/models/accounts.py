@@ -13,9 +13,7 @@ from vopix.models.types import UTCDateTime
 
 def user_fk(nullable: bool = False, index: bool = True) -> Column:  # type: ignore[type-arg]
     """A foreign key to user.id whose rows go when the user goes."""
-    return Column(
-        Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=nullable, index=index
-    )
+    return Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=nullable, index=index)
 
 
 def utc_column(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]

@@ -46,8 +46,11 @@ def account_page() -> rx.Component:
         rx.el.table(
             rx.el.thead(
                 rx.el.tr(
-                    rx.el.th("Device"), rx.el.th("IP address"), rx.el.th("Signed in"),
-                    rx.el.th("Last seen"), rx.el.th(rx.el.span("Actions", class_name="vx-muted")),
+                    rx.el.th("Device"),
+                    rx.el.th("IP address"),
+                    rx.el.th("Signed in"),
+                    rx.el.th("Last seen"),
+                    rx.el.th(rx.el.span("Actions", class_name="vx-muted")),
                 )
             ),
             rx.el.tbody(rx.foreach(AccountState.session_rows, _session_row)),
@@ -55,7 +58,9 @@ def account_page() -> rx.Component:
             aria_label="Active sessions",
         ),
         rx.el.button(
-            "End all other sessions", on_click=AccountState.end_other_sessions, type="button",
+            "End all other sessions",
+            on_click=AccountState.end_other_sessions,
+            type="button",
             class_name="vx-button-quiet",
         ),
         alert(AccountState.sessions_message, kind="ok"),
@@ -64,9 +69,23 @@ def account_page() -> rx.Component:
     password_card = rx.el.section(
         rx.el.h2("Change password"),
         rx.el.form(
-            field("Current password", "current_password", type_="password", autocomplete="current-password", required=True),
-            field("New password", "new_password", type_="password", autocomplete="new-password", required=True),
-            field("Repeat new password", "confirm_password", type_="password", autocomplete="new-password", required=True),
+            field(
+                "Current password",
+                "current_password",
+                type_="password",
+                autocomplete="current-password",
+                required=True,
+            ),
+            field(
+                "New password", "new_password", type_="password", autocomplete="new-password", required=True
+            ),
+            field(
+                "Repeat new password",
+                "confirm_password",
+                type_="password",
+                autocomplete="new-password",
+                required=True,
+            ),
             alert(AccountState.password_error),
             alert(AccountState.password_message, kind="ok"),
             submit("Change password"),
@@ -81,7 +100,14 @@ def account_page() -> rx.Component:
         rx.el.p("Current: ", rx.el.strong(AccountState.user_email)),
         rx.el.form(
             field("New email", "email", type_="email", autocomplete="email", required=True),
-            field("Password", "password", type_="password", id="email-password", autocomplete="current-password", required=True),
+            field(
+                "Password",
+                "password",
+                type_="password",
+                id="email-password",
+                autocomplete="current-password",
+                required=True,
+            ),
             alert(AccountState.email_error),
             alert(AccountState.email_message, kind="ok"),
             submit("Change email"),
@@ -91,7 +117,9 @@ def account_page() -> rx.Component:
         ),
         rx.el.div(
             rx.el.input(
-                id="marketing", type="checkbox", checked=AccountState.marketing_opt_in,
+                id="marketing",
+                type="checkbox",
+                checked=AccountState.marketing_opt_in,
                 on_change=AccountState.set_marketing,
             ),
             rx.el.label("Email me product news", html_for="marketing"),
@@ -100,7 +128,9 @@ def account_page() -> rx.Component:
         class_name="vx-card",
     )
     return page_shell(
-        email_card, password_card, sessions_card,
+        email_card,
+        password_card,
+        sessions_card,
         title="Your account",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,

@@ -15,8 +15,12 @@ def signup_page() -> rx.Component:
         rx.el.form(
             field("Email", "email", type_="email", autocomplete="email", required=True),
             field(
-                "Password", "password", type_="password", autocomplete="new-password",
-                required=True, min_length=10,
+                "Password",
+                "password",
+                type_="password",
+                autocomplete="new-password",
+                required=True,
+                min_length=10,
             ),
             rx.el.p("At least 10 characters; avoid common passwords.", class_name="vx-muted"),
             checkbox("I confirm that I am 16 or older", "age_confirmed", required=True),

@@ -51,7 +51,7 @@ class AccountState(SessionState):
             self.user_email = user.email
 
     @rx.event
-    async def load(self):  # noqa: ANN201
+    async def load(self):
         user_id = await self.current_user_id()
         if user_id is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -59,7 +59,7 @@ class AccountState(SessionState):
         return rx.call_script(REFRESH_SCRIPT)
 
     @rx.event
-    async def end_session(self, session_id: str):  # noqa: ANN201
+    async def end_session(self, session_id: str):
         user_id = await self.current_user_id()
         if user_id is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -75,7 +75,7 @@ class AccountState(SessionState):
         return None
 
     @rx.event
-    async def end_other_sessions(self):  # noqa: ANN201
+    async def end_other_sessions(self):
         user_id = await self.current_user_id()
         if user_id is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -85,7 +85,7 @@ class AccountState(SessionState):
         return None
 
     @rx.event
-    async def change_password(self, form: dict):  # noqa: ANN201
+    async def change_password(self, form: dict):
         self.password_message = self.password_error = ""
         user_id = await self.current_user_id()
         if user_id is None:
@@ -102,14 +102,14 @@ class AccountState(SessionState):
             self.password_error = str(exc)
             return None
         n = await asyncio.to_thread(sessions.end_other_sessions, user_id, self._session_id)
-        self.password_message = (
-            "Password changed." + (f" Signed out {n} other session{'s' if n != 1 else ''}." if n else "")
+        self.password_message = "Password changed." + (
+            f" Signed out {n} other session{'s' if n != 1 else ''}." if n else ""
         )
         await self._load(user_id)
         return None
 
     @rx.event
-    async def change_email(self, form: dict):  # noqa: ANN201
+    async def change_email(self, form: dict):
         self.email_message = self.email_error = ""
         user_id = await self.current_user_id()
         if user_id is None:
@@ -126,7 +126,7 @@ class AccountState(SessionState):
         return None
 
     @rx.event
-    async def set_marketing(self, value: bool):  # noqa: ANN201
+    async def set_marketing(self, value: bool):
         user_id = await self.current_user_id()
         if user_id is None:
             return rx.redirect(LOGIN_ROUTE)

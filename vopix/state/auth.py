@@ -18,12 +18,12 @@ class AuthFormState(SessionState):
     error: str = ""
     busy: bool = False
 
-    async def _log_in_as(self, user_id: int):  # noqa: ANN202
+    async def _log_in_as(self, user_id: int):
         nonce = await asyncio.to_thread(accounts.issue_login_nonce, user_id)
         return rx.call_script(cookie_post_script("/api/auth/session", {"nonce": nonce}, HOME_ROUTE))
 
     @rx.event
-    async def sign_up(self, form: dict):  # noqa: ANN201
+    async def sign_up(self, form: dict):
         self.error, self.busy = "", True
         yield
         try:
@@ -41,7 +41,7 @@ class AuthFormState(SessionState):
         yield await self._log_in_as(user.id)
 
     @rx.event
-    async def log_in(self, form: dict):  # noqa: ANN201
+    async def log_in(self, form: dict):
         self.error, self.busy = "", True
         yield
         try:

@@ -70,20 +70,20 @@ class SessionState(rx.State):
         return info.user_id
 
     @rx.event
-    async def require_login(self):  # noqa: ANN201 - Reflex event specs
+    async def require_login(self):
         """on_load of every private page."""
         if await self.current_user_id() is None:
             return rx.redirect(LOGIN_ROUTE)
         return rx.call_script(REFRESH_SCRIPT)
 
     @rx.event
-    async def skip_if_logged_in(self):  # noqa: ANN201
+    async def skip_if_logged_in(self):
         """on_load of the login and sign-up pages."""
         if await self.current_user_id() is not None:
             return rx.redirect(HOME_ROUTE)
         return None
 
     @rx.event
-    async def log_out(self):  # noqa: ANN201
+    async def log_out(self):
         self._forget()
         return rx.call_script(cookie_post_script("/api/auth/logout", None, LOGIN_ROUTE))

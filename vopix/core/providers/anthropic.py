@@ -69,8 +69,7 @@ def to_wire(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
 
 def to_wire_tools(tools: list[ToolSpec]) -> list[dict]:
     return [
-        {"name": t.name, "description": t.description, "input_schema": t.parameters}
-        for t in tools
+        {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
     ]
 
 

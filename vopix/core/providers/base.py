@@ -124,7 +124,7 @@ class ProviderBadResponse(ProviderError):
     """The provider answered something we cannot parse. Not retryable."""
 
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-.~+/=]{8,}")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-~+/=]{8,}")
 
 
 def redact(text: str, secret: str) -> str:

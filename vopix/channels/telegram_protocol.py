@@ -1,0 +1,168 @@
+"""Telegram Bot API wire format: webhook secret check, update parsing, deep links.
+
+Pure functions, no I/O. Parsing goes through python-telegram-bot v22
+``telegram.Update.de_json`` and flattens the result into :class:`InboundTelegram`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from telegram import Message, Update
+
+from vopix.channels.errors import MalformedPayload
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+__all__ = [
+    "START_CODE_RE",
+    "InboundTelegram",
+    "MalformedPayload",
+    "deep_link",
+    "is_valid_start_code",
+    "parse_update",
+    "verify_secret_token",
+]
+
+#: One-time codes carried by ``t.me/<bot>?start=<code>`` deep links.
+START_CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,64}")
+_START_RE = re.compile(r"/start(?:@[A-Za-z0-9_]+)?(?:\s+(\S+))?\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundTelegram:
+    """A user message flattened from a Telegram ``Update``.
+
+    ``kind`` is one of "text", "command_start", "photo", "voice", "document",
+    "other". For "command_start", ``start_code`` is the deep-link payload when it is
+    a valid code (else None). ``text`` is the message text or the media caption.
+    For "photo" the file fields describe the largest size; audio files are reported
+    as "document".
+    """
+
+    update_id: int
+    chat_id: int
+    chat_type: str
+    kind: str
+    message_id: int
+    date: datetime | None
+    user_id: int | None = None
+    first_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    text: str | None = None
+    start_code: str | None = None
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+
+
+def verify_secret_token(header: str | None, expected: str) -> bool:
+    """Compare ``X-Telegram-Bot-Api-Secret-Token`` in constant time.
+
+    False when no secret is configured (``expected`` empty) or the header is missing.
+    """
+    if not expected or not isinstance(header, str):
+        return False
+    return hmac.compare_digest(header.encode("utf-8"), expected.encode("utf-8"))
+
+
+def is_valid_start_code(code: object) -> bool:
+    return isinstance(code, str) and START_CODE_RE.fullmatch(code) is not None
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """``https://t.me/<bot>?start=<code>``; ``code`` must be 1-64 chars of A-Za-z0-9_-."""
+    username = bot_username.removeprefix("@")
+    if not _USERNAME_RE.fullmatch(username):
+        raise ValueError("invalid bot username")
+    if not is_valid_start_code(code):
+        raise ValueError("start code must be 1-64 characters of A-Za-z0-9_-")
+    return f"https://t.me/{username}?start={code}"
+
+
+def _file_fields(message: Message) -> tuple[str, dict[str, Any]]:
+    if message.photo:
+        largest = message.photo[-1]
+        return "photo", {
+            "file_id": largest.file_id,
+            "file_unique_id": largest.file_unique_id,
+            "file_size": largest.file_size,
+            "mime_type": "image/jpeg",
+        }
+    if message.voice:
+        v = message.voice
+        return "voice", {
+            "file_id": v.file_id,
+            "file_unique_id": v.file_unique_id,
+            "file_size": v.file_size,
+            "mime_type": v.mime_type,
+        }
+    doc = message.document or message.audio
+    if doc:
+        return "document", {
+            "file_id": doc.file_id,
+            "file_unique_id": doc.file_unique_id,
+            "file_size": doc.file_size,
+            "mime_type": doc.mime_type,
+            "file_name": doc.file_name,
+        }
+    return "other", {}
+
+
+def parse_update(data: object, bot: Bot | None) -> InboundTelegram | None:
+    """Parse a webhook/getUpdates JSON object.
+
+    Returns None for valid updates that carry no new message (edited messages,
+    callback queries, membership changes, ...). Raises :class:`MalformedPayload` when
+    ``data`` is not a valid Telegram update.
+    """
+    if not isinstance(data, dict):
+        raise MalformedPayload("update is not an object")
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise MalformedPayload("update_id missing or not an integer")
+    try:
+        update = Update.de_json(data, bot)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+        raise MalformedPayload("not a valid Telegram update") from None
+    message = update.message
+    if message is None:
+        return None
+    chat = message.chat
+    if not isinstance(chat.id, int) or isinstance(chat.id, bool):
+        raise MalformedPayload("chat.id is not an integer")
+    user = message.from_user
+    text = message.text if message.text is not None else message.caption
+    kind, files = _file_fields(message)
+    start_code: str | None = None
+    if message.text is not None:
+        kind = "text"
+        start = _START_RE.fullmatch(message.text.strip())
+        if start is not None:
+            kind = "command_start"
+            payload = start.group(1)
+            start_code = payload if is_valid_start_code(payload) else None
+    return InboundTelegram(
+        update_id=update_id,
+        chat_id=chat.id,
+        chat_type=str(chat.type),
+        kind=kind,
+        message_id=message.message_id,
+        date=message.date,
+        user_id=user.id if user else None,
+        first_name=user.first_name if user else None,
+        username=user.username if user else None,
+        language_code=user.language_code if user else None,
+        text=text,
+        start_code=start_code,
+        **files,
+    )
