@@ -109,8 +109,9 @@ async def test_streams_text_in_chunks_with_usage(
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert len(deltas) == 4
     assert text_of(events) == "Hello there, how are you?"
-    assert events[-1] == Done("end_turn", events[-1].usage)
-    assert (events[-1].usage.input_tokens, events[-1].usage.output_tokens) == (17, 6)
+    done = events[-1]
+    assert isinstance(done, Done) and done.stop_reason == "end_turn"
+    assert (done.usage.input_tokens, done.usage.output_tokens) == (17, 6)
 
     req = fake_ai.requests[0]
     assert req.body["stream"] is True and req.body["model"] == "test-model"
@@ -344,3 +345,18 @@ async def test_stream_error_before_text_is_retried(
         stream_with_retry(provider(fake_ai, kind, client), convo(), [], sleep=sleeps)
     )
     assert text_of(events) == "recovered" and sleeps == [0.5]
+
+
+def test_a_new_provider_is_one_registered_class() -> None:
+    from vopix.core.providers.base import _KINDS, HTTPProvider, register
+
+    @register("dummy", "Dummy AI", "http://dummy.invalid")
+    class DummyProvider(HTTPProvider):
+        pass
+
+    try:
+        assert ("dummy", "Dummy AI", "http://dummy.invalid") in list_provider_kinds()
+        assert isinstance(make_provider(ProviderConfig("dummy", "", "", "m")), DummyProvider)
+    finally:
+        PROVIDERS.pop("dummy")
+        _KINDS.pop("dummy")

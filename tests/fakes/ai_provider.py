@@ -331,8 +331,8 @@ def _anthropic_events(body: dict, item: Reply, partial: bool = False) -> Iterato
         yield ev("content_block_stop", {"index": idx}), 0.0
         idx += 1
     stop = "tool_use" if item.tool_calls else "end_turn"
-    delta = {"stop_reason": stop, "stop_sequence": None}
-    yield ev("message_delta", {"delta": delta, "usage": {"output_tokens": n_out}}), 0.0
+    end: dict[str, Any] = {"stop_reason": stop, "stop_sequence": None}
+    yield ev("message_delta", {"delta": end, "usage": {"output_tokens": n_out}}), 0.0
     yield ev("message_stop", {}), 0.0
 
 
@@ -360,7 +360,7 @@ class FakeAIProvider:
         self._server = _Server((host, port), _Handler)
         self._server.fake = self
         self._thread: threading.Thread | None = None
-        self.host, self.port = self._server.server_address[:2]
+        self.host, self.port = str(self._server.server_address[0]), self._server.server_port
 
     @property
     def url(self) -> str:

@@ -13,7 +13,6 @@ from vopix.api.http import (
     client_ip,
     same_origin,
     set_session_cookie,
-    token_from_cookie_header,
 )
 from vopix.core import accounts, sessions
 
@@ -49,7 +48,7 @@ async def create_session(request: Request) -> Response:
 async def refresh_session(request: Request) -> Response:
     if not same_origin(request):
         return _forbidden()
-    token = token_from_cookie_header(request.headers.get("cookie"))
+    token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     result = await asyncio.to_thread(
         sessions.refresh, token, ip=client_ip(request), user_agent=request.headers.get("user-agent", "")
     )
@@ -68,7 +67,7 @@ async def refresh_session(request: Request) -> Response:
 async def end_session(request: Request) -> Response:
     if not same_origin(request):
         return _forbidden()
-    token = token_from_cookie_header(request.headers.get("cookie"))
+    token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     info = await asyncio.to_thread(sessions.resolve, token) if token else None
     if info is not None:
         await asyncio.to_thread(sessions.end_session, info.session_id, user_id=info.user_id)

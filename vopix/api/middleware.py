@@ -9,8 +9,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vopix.api.http import client_ip_from, token_from_cookie_header
-from vopix.core import access_log
+from vopix.api.http import client_ip_from
+from vopix.core import access_log, sessions
 from vopix.settings import get_settings
 
 SECURITY_HEADERS = [
@@ -63,7 +63,7 @@ class AccessLogMiddleware:
             await self._log(scope, status["code"], started)
 
     async def _log(self, scope: Scope, status: int, started: float) -> None:
-        token = token_from_cookie_header(_header(scope, b"cookie"))
+        token = sessions.token_from_cookie_header(_header(scope, b"cookie"))
         user_id: Any = None
         if token:
             try:

@@ -142,9 +142,9 @@ class AnthropicProvider(HTTPProvider):
                             raise self.bad("input_json_delta for a block that never started")
                         blocks[idx].json += delta.get("partial_json") or ""
                 elif kind == "content_block_stop":
-                    block = blocks.pop(self._index(data), None)
-                    if block is not None and block.type == "tool_use":
-                        yield ToolCallEvent(self._tool_call(block))
+                    done_block = blocks.pop(self._index(data), None)
+                    if done_block is not None and done_block.type == "tool_use":
+                        yield ToolCallEvent(self._tool_call(done_block))
                 elif kind == "message_delta":
                     stop = (data.get("delta") or {}).get("stop_reason") or stop
                     raw = data.get("usage") or {}

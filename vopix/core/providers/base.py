@@ -13,7 +13,7 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
@@ -217,15 +217,15 @@ class SSEvent:
     data: str
 
 
-async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SSEvent]:
+async def parse_sse(lines: AsyncIterator[str]) -> AsyncGenerator[SSEvent, None]:
     """Parse text/event-stream lines into events (multi-line data joined with newlines)."""
-    event, data = "", []
+    event, data = "", list[str]()
     async for raw in lines:
         line = raw.rstrip("\r\n")
         if not line:
             if data:
                 yield SSEvent(event or "message", "\n".join(data))
-            event, data = "", []
+            event, data = "", list[str]()
             continue
         if line.startswith(":"):
             continue
@@ -284,7 +284,7 @@ class HTTPProvider:
 
     async def sse_events(
         self, url: str, headers: dict[str, str], payload: dict
-    ) -> AsyncIterator[SSEvent]:
+    ) -> AsyncGenerator[SSEvent, None]:
         """POST payload and yield server-sent events; every failure becomes a ProviderError."""
         key = self.config.api_key
         try:
