@@ -9,7 +9,7 @@ from email.message import Message
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
@@ -81,7 +81,7 @@ class LoopbackServer:
                 body = self.rfile.read(length) if length else b""
                 split = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-                request = Request(self.command, split.path, query, self.headers, body)
+                request = Request(self.command, unquote(split.path), query, self.headers, body)
                 try:
                     response = owner.handle(request)
                 except Exception as exc:  # surface fake bugs as 500s, not hangs
@@ -95,9 +95,9 @@ class LoopbackServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -138,7 +138,7 @@ def parse_update(data: object, bot: Bot | None) -> InboundTelegram | None:
     if message is None:
         return None
     chat = message.chat
-    if not isinstance(chat.id, int) or isinstance(chat.id, bool):
+    if chat is None or not isinstance(chat.id, int) or isinstance(chat.id, bool):
         raise MalformedPayload("chat.id is not an integer")
     user = message.from_user
     text = message.text if message.text is not None else message.caption

@@ -240,7 +240,8 @@ def _parse_status(st: object, phone_number_id: str) -> WhatsAppStatus:
         first = errors[0] if errors else None
         if isinstance(first, dict):
             raw_code = first.get("code")
-            code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+            if isinstance(raw_code, int) and not isinstance(raw_code, bool):
+                code = raw_code
             title = _opt_str(first, "title") or _opt_str(first, "message")
     return WhatsAppStatus(
         id=_str(s, "id", "status"),
@@ -275,11 +276,13 @@ def parse_webhook(body: object) -> WebhookBatch:
             raw_statuses = _list(value.get("statuses", []), "value.statuses")
             if not raw_messages and not raw_statuses:
                 continue
-            phone_number_id = _str(_dict(value.get("metadata"), "metadata"), "phone_number_id", "metadata")
+            metadata = _dict(value.get("metadata"), "metadata")
+            phone_number_id = _str(metadata, "phone_number_id", "metadata")
             names: dict[str, str] = {}
             for contact in _list(value.get("contacts", []), "value.contacts"):
                 wa_id = _opt_str(contact, "wa_id")
-                name = _opt_str(contact.get("profile") if isinstance(contact, dict) else None, "name")
+                profile = contact.get("profile") if isinstance(contact, dict) else None
+                name = _opt_str(profile, "name")
                 if wa_id and name:
                     names[wa_id] = name
             messages.extend(_parse_message(m, phone_number_id, names) for m in raw_messages)
