@@ -14,12 +14,19 @@ if not config.get_main_option("sqlalchemy.url"):
     config.set_main_option("sqlalchemy.url", get_settings().database_url.replace("%", "%%"))
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Full-text search objects (SQLite FTS5 tables, PostgreSQL GIN index) are made in raw SQL by
+    the migrations and have no model: keep autogenerate from proposing to drop them."""
+    return not (name and "_fts" in name)
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=metadata,
         literal_binds=True,
         compare_type=True,
+        include_name=include_name,
         render_as_batch=True,
     )
     with context.begin_transaction():
@@ -37,6 +44,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=metadata,
             compare_type=True,
+            include_name=include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -75,10 +75,26 @@ def migrated_database() -> Iterator[str]:
 
     reload_settings()
     db.migrate()
+    _snapshot_seeds()
     yield os.environ["VOPIX_DATABASE_URL"]
     db.dispose_engines()
     if TEST_DB == "postgres":
         _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DB_NAME}" WITH (FORCE)')
+
+
+# Reference data seeded by migrations (plans): restored, not emptied, after each test.
+SEEDED_TABLES = ("plan",)
+_seed_rows: dict[str, list[dict]] = {}
+
+
+def _snapshot_seeds() -> None:
+    from sqlalchemy import text
+
+    from vopix import db
+
+    with db.get_engine().connect() as conn:
+        for table in SEEDED_TABLES:
+            _seed_rows[table] = [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{table}"'))]
 
 
 def _empty_all_tables() -> None:
@@ -90,6 +106,11 @@ def _empty_all_tables() -> None:
     engine = db.get_engine()
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
+        for table, rows in _seed_rows.items():
+            conn.execute(text(f'DELETE FROM "{table}"'))
+            if rows:
+                conn.execute(metadata.tables[table].insert(), rows)
+        tables = [t for t in tables if t not in SEEDED_TABLES]
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
-from starlette.testclient import TestClient
 
 from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
@@ -14,6 +14,10 @@ from vopix.core import access_log, accounts, sessions
 from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import AccessLog, AuthSession
+
+with warnings.catch_warnings():  # starlette suggests httpx2; httpx is what we ship
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 COOKIE = sessions.COOKIE_NAME
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

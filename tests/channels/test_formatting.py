@@ -193,7 +193,10 @@ def test_telegram_chunks_are_valid_and_within_limit() -> None:
 
 
 def test_whatsapp_formatting() -> None:
-    md = "# Title\n**bold** *it* ~~s~~ `c` [docs](https://x.example/d) [https://y.example](https://y.example)"
+    md = (
+        "# Title\n**bold** *it* ~~s~~ `c` [docs](https://x.example/d)"
+        " [https://y.example](https://y.example)"
+    )
     assert markdown_to_whatsapp(md) == (
         "*Title*\n*bold* _it_ ~s~ ```c``` docs (https://x.example/d) https://y.example"
     )

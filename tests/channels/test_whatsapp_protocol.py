@@ -43,7 +43,8 @@ USER = "15551234567"
 def test_signature_valid() -> None:
     body, headers = signed_delivery(make_text_webhook("wamid.A", USER, "hi"), SECRET)
     assert verify_signature(body, headers["X-Hub-Signature-256"], SECRET)
-    assert verify_signature(body, headers["X-Hub-Signature-256"].upper().replace("SHA256", "sha256"), SECRET)
+    upper_hex = headers["X-Hub-Signature-256"].upper().replace("SHA256", "sha256")
+    assert verify_signature(body, upper_hex, SECRET)
 
 
 def test_signature_forged_or_tampered() -> None:
@@ -107,14 +108,16 @@ def test_parse_text() -> None:
 def test_parse_image_and_voice() -> None:
     batch = parse_webhook(make_image_webhook("wamid.I", USER, "9988", caption="look"))
     (img,) = batch.messages
-    assert (img.type, img.media_id, img.mime_type, img.text) == ("image", "9988", "image/jpeg", "look")
+    assert (img.type, img.media_id, img.mime_type) == ("image", "9988", "image/jpeg")
+    assert img.text == "look"
     (voice,) = parse_webhook(make_audio_webhook("wamid.V", USER, "7766")).messages
     assert voice.type == "audio" and voice.voice and voice.media_id == "7766"
 
 
 def test_parse_status_delivered_and_failed() -> None:
     (ok,) = parse_webhook(make_status_webhook("wamid.S", USER, "delivered")).statuses
-    assert (ok.id, ok.status, ok.recipient_id, ok.error_title) == ("wamid.S", "delivered", USER, None)
+    assert (ok.id, ok.status, ok.recipient_id) == ("wamid.S", "delivered", USER)
+    assert ok.error_title is None and ok.error_code is None
     (bad,) = parse_webhook(make_status_webhook("wamid.F", USER, "failed")).statuses
     assert bad.status == "failed"
     assert bad.error_code == REENGAGEMENT_ERROR_CODE
@@ -184,7 +187,9 @@ def test_build_bodies() -> None:
         build_text_message(USER, "x" * 4097)
 
 
-def _post(fake: FakeWhatsAppAPI, body: dict[str, Any], token: str = DEFAULT_ACCESS_TOKEN) -> httpx.Response:
+def _post(
+    fake: FakeWhatsAppAPI, body: dict[str, Any], token: str = DEFAULT_ACCESS_TOKEN
+) -> httpx.Response:
     return httpx.post(
         f"{fake.url}/v21.0/{DEFAULT_PHONE_NUMBER_ID}/messages",
         headers={"Authorization": f"Bearer {token}"},

@@ -87,13 +87,16 @@ class LoopbackServer:
                 except Exception as exc:  # surface fake bugs as 500s, not hangs
                     response = Response(500, {"fake_error": repr(exc)})
                 payload = response.encode()
-                self.send_response(response.status)
-                self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in response.headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(response.status)
+                    self.send_header("Content-Type", response.content_type)
+                    self.send_header("Content-Length", str(len(payload)))
+                    for key, value in response.headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (e.g. a cancelled long poll)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 

@@ -331,7 +331,9 @@ class FakeTelegramAPI(LoopbackServer):
         if not url:
             return self._m_deletewebhook(params)
         if not str(url).startswith("https://"):
-            raise _ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+            raise _ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         secret = params.get("secret_token")
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
             raise _ApiError(400, "Bad Request: secret token contains unallowed characters")

@@ -96,7 +96,9 @@ class FakeWhatsAppAPI(LoopbackServer):
     ) -> None:
         """Answer the next ``times`` sends with a Graph error JSON."""
         with self._lock:
-            self._failures.extend(_graph_error(status, code, message, details) for _ in range(times))
+            self._failures.extend(
+                _graph_error(status, code, message, details) for _ in range(times)
+            )
 
     def fail_next_rate_limited(self, times: int = 1) -> None:
         """Next sends get HTTP 429 with Graph code 130429 (throughput exceeded)."""

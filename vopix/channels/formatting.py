@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 TELEGRAM_LIMIT = 4096
@@ -89,7 +90,7 @@ def _segments(text: str) -> list[_Segment]:
 _PROSE_LEVELS = (
     re.compile(r"(\n(?:[ \t]*\n)+)"),  # paragraphs
     re.compile(r"(\n)"),  # lines
-    re.compile(r"(?<=[.!?…。！？])(\s+)"),  # sentences
+    re.compile(r"((?<=[.!?\u2026])\s+|(?<=[\u3002\uff01\uff1f])\s*)"),  # sentences (+CJK)
     re.compile(r"(\s+)"),  # words
 )
 _LEADING_BLANK_LINES = re.compile(r"^(?:[ \t]*\n)+")
@@ -316,7 +317,7 @@ class _Inline:
 
     def line(self, line: str) -> str:
         if _RULE.match(line):
-            return "──────────"
+            return "———"  # never longer than the rule it replaces
         heading = _HEADING.match(line)
         if heading:
             # The whole line becomes bold: unwrap inner bold to avoid nesting <b> in <b>.
@@ -329,7 +330,7 @@ class _Inline:
 
 
 class _TelegramInline(_Inline):
-    _TAGS = {"bold": "b", "italic": "i", "strike": "s"}
+    _TAGS: ClassVar[dict[str, str]] = {"bold": "b", "italic": "i", "strike": "s"}
 
     def escape(self, text: str) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -348,7 +349,7 @@ class _TelegramInline(_Inline):
 
 
 class _WhatsAppInline(_Inline):
-    _MARKS = {"bold": "*", "italic": "_", "strike": "~"}
+    _MARKS: ClassVar[dict[str, str]] = {"bold": "*", "italic": "_", "strike": "~"}
 
     def code(self, text: str) -> str:
         return f"```{text}```"

@@ -137,11 +137,12 @@ def parse_update(data: object, bot: Bot | None) -> InboundTelegram | None:
     message = update.message
     if message is None:
         return None
-    chat = message.chat
-    if chat is None or not isinstance(chat.id, int) or isinstance(chat.id, bool):
-        raise MalformedPayload("chat.id is not an integer")
-    user = message.from_user
-    text = message.text if message.text is not None else message.caption
+    chat, user = message.chat, message.from_user
+    if chat is None or not isinstance(chat.type, str):
+        raise MalformedPayload("message.chat missing or invalid")
+    for value in (message.text, message.caption):
+        if value is not None and not isinstance(value, str):
+            raise MalformedPayload("message text is not a string")
     kind, files = _file_fields(message)
     start_code: str | None = None
     if message.text is not None:
@@ -151,7 +152,7 @@ def parse_update(data: object, bot: Bot | None) -> InboundTelegram | None:
             kind = "command_start"
             payload = start.group(1)
             start_code = payload if is_valid_start_code(payload) else None
-    return InboundTelegram(
+    inbound = InboundTelegram(
         update_id=update_id,
         chat_id=chat.id,
         chat_type=str(chat.type),
@@ -162,7 +163,33 @@ def parse_update(data: object, bot: Bot | None) -> InboundTelegram | None:
         first_name=user.first_name if user else None,
         username=user.username if user else None,
         language_code=user.language_code if user else None,
-        text=text,
+        text=message.text if message.text is not None else message.caption,
         start_code=start_code,
         **files,
     )
+    _check_types(inbound)
+    return inbound
+
+
+_REQUIRED_INT = ("chat_id", "message_id")
+_OPTIONAL_INT = ("user_id", "file_size")
+_OPTIONAL_STR = (
+    "first_name", "username", "language_code", "text",
+    "file_id", "file_unique_id", "file_name", "mime_type",
+)
+
+
+def _check_types(inbound: InboundTelegram) -> None:
+    """PTB does not type-check JSON; reject updates whose fields have wrong types."""
+    for name in (*_REQUIRED_INT, *_OPTIONAL_INT, *_OPTIONAL_STR):
+        value = getattr(inbound, name)
+        if name in _REQUIRED_INT:
+            ok = isinstance(value, int)
+        elif name in _OPTIONAL_INT:
+            ok = value is None or isinstance(value, int)
+        else:
+            ok = value is None or isinstance(value, str)
+        if not ok or isinstance(value, bool):
+            raise MalformedPayload(f"{name} has the wrong type")
+    if inbound.kind in ("photo", "voice", "document") and inbound.file_id is None:
+        raise MalformedPayload("file_id missing")

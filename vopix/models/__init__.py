@@ -3,18 +3,27 @@
 from sqlmodel import SQLModel
 
 from vopix.models.accounts import AuthSession, LoginAttempt, LoginNonce, RefreshToken, User
+from vopix.models.agent import AgentProfile
 from vopix.models.audit import AccessLog
+from vopix.models.chat import Conversation, Message
+from vopix.models.usage import Notice, Plan, UsageDaily
 from vopix.models.vault import Secret
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "AccessLog",
+    "AgentProfile",
     "AuthSession",
+    "Conversation",
     "LoginAttempt",
     "LoginNonce",
+    "Message",
+    "Notice",
+    "Plan",
     "RefreshToken",
     "Secret",
+    "UsageDaily",
     "User",
     "metadata",
 ]

@@ -27,6 +27,7 @@ class User(SQLModel, table=True):
     age_confirmed_at: datetime = Field(sa_column=utc_column())
     marketing_opt_in: bool = Field(default=False)
     subscription_status: str = Field(default="free", max_length=32)
+    plan_id: str = Field(default="free", max_length=32)
     is_operator: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

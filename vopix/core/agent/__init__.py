@@ -1,0 +1,1 @@
+"""The agent: persona, tools, history and the channel-independent turn loop."""

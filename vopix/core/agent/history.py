@@ -1,0 +1,283 @@
+"""Conversations and messages: paging, search, deletion. Every call is scoped to one user;
+another user's ids behave as if they did not exist."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, text, update
+from sqlmodel import Session, col, select
+
+from vopix.core.clock import utcnow
+from vopix.db import session_scope
+from vopix.models import Conversation, Message
+
+PAGE = 50
+MAX_MESSAGE_CHARS = 32_000
+CHANNEL_CONVERSATION_IDLE = timedelta(hours=6)
+
+
+class NotFound(LookupError):
+    """No such conversation or message for this user."""
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    title: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    channel: str
+    status: str
+    tool_name: str | None
+    tool_args: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    message_id: int
+    conversation_id: int
+    conversation_title: str
+    role: str
+    snippet: str
+    created_at: datetime
+
+
+def _msg(m: Message) -> MessageView:
+    return MessageView(
+        m.id or 0,
+        m.conversation_id,
+        m.role,
+        m.content,
+        m.channel,
+        m.status,
+        m.tool_name,
+        m.tool_args,
+        m.created_at,
+    )
+
+
+def _own_conversation(s: Session, user_id: int, conversation_id: int) -> Conversation:
+    conv = s.get(Conversation, conversation_id)
+    if conv is None or conv.user_id != user_id:
+        raise NotFound("conversation not found")
+    return conv
+
+
+def create_conversation(user_id: int, title: str = "New conversation") -> ConversationView:
+    with session_scope() as s:
+        conv = Conversation(user_id=user_id, title=title[:200] or "New conversation")
+        s.add(conv)
+        s.flush()
+        return ConversationView(conv.id or 0, conv.title, conv.updated_at)
+
+
+def get_conversation(user_id: int, conversation_id: int) -> ConversationView:
+    with session_scope() as s:
+        conv = _own_conversation(s, user_id, conversation_id)
+        return ConversationView(conv.id or 0, conv.title, conv.updated_at)
+
+
+def list_conversations(
+    user_id: int, *, before: datetime | None = None, limit: int = 30
+) -> list[ConversationView]:
+    """Newest first; pass the last row's updated_at as `before` for the next page."""
+    with session_scope() as s:
+        q = select(Conversation).where(Conversation.user_id == user_id)
+        if before is not None:
+            q = q.where(Conversation.updated_at < before)
+        rows = s.exec(
+            q.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc()).limit(limit)
+        )
+        return [ConversationView(c.id or 0, c.title, c.updated_at) for c in rows]
+
+
+def rename_conversation(user_id: int, conversation_id: int, title: str) -> ConversationView:
+    clean = " ".join((title or "").split())[:200]
+    if not clean:
+        raise ValueError("Give the conversation a title.")
+    with session_scope() as s:
+        conv = _own_conversation(s, user_id, conversation_id)
+        conv.title = clean
+        s.add(conv)
+        return ConversationView(conv.id or 0, conv.title, conv.updated_at)
+
+
+def delete_conversation(user_id: int, conversation_id: int) -> None:
+    with session_scope() as s:
+        conv = _own_conversation(s, user_id, conversation_id)
+        s.exec(delete(Message).where(col(Message.conversation_id) == conv.id))  # type: ignore[call-overload]
+        s.delete(conv)
+
+
+def delete_all_conversations(user_id: int) -> int:
+    with session_scope() as s:
+        s.exec(delete(Message).where(col(Message.user_id) == user_id))  # type: ignore[call-overload]
+        n = s.exec(delete(Conversation).where(col(Conversation.user_id) == user_id))  # type: ignore[call-overload]
+        return int(n.rowcount or 0)
+
+
+def delete_message(user_id: int, message_id: int) -> None:
+    with session_scope() as s:
+        m = s.get(Message, message_id)
+        if m is None or m.user_id != user_id:
+            raise NotFound("message not found")
+        s.delete(m)
+
+
+def add_message(
+    user_id: int,
+    conversation_id: int,
+    role: str,
+    content: str,
+    *,
+    channel: str = "web",
+    status: str = "complete",
+    tool_name: str | None = None,
+    tool_call_id: str | None = None,
+    tool_args: str | None = None,
+) -> MessageView:
+    with session_scope() as s:
+        conv = _own_conversation(s, user_id, conversation_id)
+        now = utcnow()
+        m = Message(
+            conversation_id=conversation_id,
+            user_id=user_id,
+            role=role,
+            content=content[:MAX_MESSAGE_CHARS],
+            channel=channel,
+            status=status,
+            tool_name=tool_name,
+            tool_call_id=tool_call_id,
+            tool_args=tool_args,
+            created_at=now,
+        )
+        s.add(m)
+        conv.updated_at = now
+        if role == "user" and conv.title == "New conversation" and content.strip():
+            conv.title = _title_from(content)
+        s.add(conv)
+        s.flush()
+        return _msg(m)
+
+
+def update_message(
+    user_id: int, message_id: int, *, content: str | None = None, status: str | None = None
+) -> None:
+    values: dict[str, str] = {}
+    if content is not None:
+        values["content"] = content[:MAX_MESSAGE_CHARS]
+    if status is not None:
+        values["status"] = status
+    with session_scope() as s:
+        s.exec(  # type: ignore[call-overload]
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.user_id) == user_id)
+            .values(**values)
+        )
+
+
+def get_message(user_id: int, message_id: int) -> MessageView:
+    with session_scope() as s:
+        m = s.get(Message, message_id)
+        if m is None or m.user_id != user_id:
+            raise NotFound("message not found")
+        return _msg(m)
+
+
+def _title_from(content: str) -> str:
+    words = " ".join(content.split())
+    return (words[:57] + "…") if len(words) > 60 else words
+
+
+def messages_page(
+    user_id: int, conversation_id: int, *, before_id: int | None = None, limit: int = PAGE
+) -> tuple[list[MessageView], bool]:
+    """The latest `limit` messages before `before_id`, oldest first, and whether older exist.
+    Uses the (conversation_id, id) index, so a 10,000-message conversation opens instantly."""
+    with session_scope() as s:
+        _own_conversation(s, user_id, conversation_id)
+        q = select(Message).where(Message.conversation_id == conversation_id)
+        if before_id is not None:
+            q = q.where(col(Message.id) < before_id)
+        rows = list(s.exec(q.order_by(col(Message.id).desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        return [_msg(m) for m in reversed(rows[:limit])], more
+
+
+def recent_for_context(user_id: int, conversation_id: int, limit: int = 200) -> list[MessageView]:
+    page, _ = messages_page(user_id, conversation_id, limit=limit)
+    return page
+
+
+def conversation_for_channel(user_id: int) -> int:
+    """Where a Telegram or WhatsApp message goes: the conversation the person used last, if
+    recent; otherwise a new one. The web shows it with the channel marked."""
+    with session_scope() as s:
+        conv = s.exec(
+            select(Conversation)
+            .where(Conversation.user_id == user_id)
+            .order_by(col(Conversation.updated_at).desc())
+            .limit(1)
+        ).first()
+        if conv is not None and utcnow() - conv.updated_at < CHANNEL_CONVERSATION_IDLE:
+            return conv.id or 0
+    return create_conversation(user_id).id
+
+
+def count_messages(user_id: int, conversation_id: int) -> int:
+    with session_scope() as s:
+        _own_conversation(s, user_id, conversation_id)
+        return int(s.exec(select(func.count()).where(Message.conversation_id == conversation_id)).one())
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_messages(user_id: int, query: str, limit: int = 30) -> list[SearchHit]:
+    """Full-text search over one's own messages (FTS5 on SQLite, tsvector on PostgreSQL)."""
+    words = _WORD.findall(query or "")[:12]
+    if not words:
+        return []
+    with session_scope() as s:
+        if s.get_bind().dialect.name == "sqlite":
+            match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+            sql = text(
+                "SELECT m.id, m.conversation_id, c.title, m.role, "
+                "snippet(message_fts, 0, '[', ']', '…', 12) AS snip, m.created_at "
+                "FROM message_fts JOIN message m ON m.id = message_fts.rowid "
+                "JOIN conversation c ON c.id = m.conversation_id "
+                "WHERE message_fts MATCH :q AND m.user_id = :u ORDER BY m.id DESC LIMIT :n"
+            )
+            params: dict[str, object] = {"q": match, "u": user_id, "n": limit}
+        else:
+            tsq = " & ".join(w.replace("'", "") + ":*" for w in words)
+            sql = text(
+                "SELECT m.id, m.conversation_id, c.title, m.role, "
+                "ts_headline('simple', m.content, to_tsquery('simple', :q), "
+                "'StartSel=[,StopSel=],MaxWords=20,MinWords=8') AS snip, m.created_at "
+                "FROM message m JOIN conversation c ON c.id = m.conversation_id "
+                "WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', :q) "
+                "AND m.user_id = :u ORDER BY m.id DESC LIMIT :n"
+            )
+            params = {"q": tsq, "u": user_id, "n": limit}
+        return [SearchHit(r[0], r[1], r[2], r[3], r[4], _as_utc(r[5])) for r in s.execute(sql, params)]
+
+
+def _as_utc(value: object) -> datetime:
+    """Raw SQL hands back SQLite timestamps as text and PostgreSQL ones as naive datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return utcnow()

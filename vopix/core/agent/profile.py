@@ -1,0 +1,182 @@
+"""The person's agent settings: persona, language, timezone, provider and own key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlmodel import Session
+
+from vopix.core import hooks, vault
+from vopix.core.clock import utcnow
+from vopix.core.providers import PROVIDERS, ProviderConfig
+from vopix.db import session_scope
+from vopix.models import AgentProfile
+from vopix.settings import get_settings
+
+KEY_PURPOSE = "ai_provider_key"
+PERSONALITY_PRESETS: dict[str, str] = {
+    "Friendly helper": "Warm, encouraging and clear. Explains things simply and checks in.",
+    "Concise expert": "Direct and precise. Short answers, no filler, facts first.",
+    "Thoughtful coach": "Asks good questions, helps me think things through, and keeps me on track.",
+    "Playful companion": "Light-hearted and witty, but still genuinely helpful.",
+}
+MAX_PERSONALITY = 4000
+
+
+class ProfileError(ValueError):
+    """A refusal whose message is shown to the person."""
+
+
+class NoProviderConfigured(Exception):
+    """Neither the person nor the operator has set up an AI provider."""
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    name: str
+    personality: str
+    language: str
+    timezone: str
+    provider_kind: str
+    model: str
+    base_url: str
+    has_own_key: bool
+    key_hint: str
+
+
+def validate_timezone(name: str) -> str:
+    value = (name or "").strip()
+    if not value or len(value) > 64 or value not in available_timezones():
+        raise ProfileError(f"“{value[:64]}” is not a time zone name. Use one like Europe/Paris.")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ProfileError(f"“{value}” is not a time zone name. Use one like Europe/Paris.") from exc
+    return value
+
+
+def _get_or_create(s: Session, user_id: int) -> AgentProfile:
+    row = s.get(AgentProfile, user_id)
+    if row is None:
+        row = AgentProfile(user_id=user_id)
+        s.add(row)
+        s.flush()
+    return row
+
+
+@hooks.on_user_created
+def _create_profile(s: Session, user_id: int) -> None:
+    s.add(AgentProfile(user_id=user_id))
+
+
+def _view(row: AgentProfile) -> ProfileView:
+    hint = vault.secret_hint(row.user_id, row.api_key_secret_id) if row.api_key_secret_id else None
+    return ProfileView(
+        name=row.name,
+        personality=row.personality,
+        language=row.language,
+        timezone=row.timezone,
+        provider_kind=row.provider_kind,
+        model=row.model,
+        base_url=row.base_url,
+        has_own_key=row.api_key_secret_id is not None,
+        key_hint=hint or "",
+    )
+
+
+def get_profile(user_id: int) -> ProfileView:
+    with session_scope() as s:
+        return _view(_get_or_create(s, user_id))
+
+
+def update_persona(user_id: int, *, name: str, personality: str, language: str, timezone: str) -> ProfileView:
+    clean_name = " ".join((name or "").split())
+    if not clean_name or len(clean_name) > 60:
+        raise ProfileError("Give your agent a name of 1 to 60 characters.")
+    if len(personality or "") > MAX_PERSONALITY:
+        raise ProfileError(f"Keep the personality under {MAX_PERSONALITY} characters.")
+    clean_language = " ".join((language or "").split()) or "English"
+    if len(clean_language) > 60:
+        raise ProfileError("Name the language in at most 60 characters.")
+    tz = validate_timezone(timezone)
+    with session_scope() as s:
+        row = _get_or_create(s, user_id)
+        row.name, row.personality, row.language, row.timezone = (
+            clean_name,
+            (personality or "").strip(),
+            clean_language,
+            tz,
+        )
+        row.updated_at = utcnow()
+        s.add(row)
+    return get_profile(user_id)
+
+
+def _validate_base_url(url: str) -> str:
+    value = (url or "").strip().rstrip("/")
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or len(value) > 300:
+        raise ProfileError("The base URL must start with http:// or https://.")
+    return value
+
+
+def update_provider(
+    user_id: int, *, kind: str, model: str, base_url: str = "", api_key: str | None = None
+) -> ProfileView:
+    """kind '' = platform default. api_key None keeps the stored key, '' keeps it too; use
+    remove_own_key to delete it."""
+    if kind and kind not in PROVIDERS:
+        raise ProfileError("Choose one of the listed AI providers.")
+    clean_model = (model or "").strip()
+    if kind and not clean_model:
+        raise ProfileError("Name the model to use, for example gpt-4o-mini or claude-sonnet-4.")
+    if len(clean_model) > 120:
+        raise ProfileError("That model name is too long.")
+    url = _validate_base_url(base_url)
+    key = (api_key or "").strip()
+    if key and (len(key) > 500 or any(c.isspace() for c in key)):
+        raise ProfileError("That API key does not look right: no spaces, at most 500 characters.")
+    with session_scope() as s:
+        row = _get_or_create(s, user_id)
+        secret_id = row.api_key_secret_id
+    if key:
+        secret_id = vault.put_secret(user_id, KEY_PURPOSE, key, secret_id=secret_id)
+    with session_scope() as s:
+        row = _get_or_create(s, user_id)
+        row.provider_kind, row.model, row.base_url = kind, clean_model if kind else "", url if kind else ""
+        row.api_key_secret_id = secret_id
+        row.updated_at = utcnow()
+        s.add(row)
+    return get_profile(user_id)
+
+
+def remove_own_key(user_id: int) -> ProfileView:
+    with session_scope() as s:
+        row = _get_or_create(s, user_id)
+        secret_id, row.api_key_secret_id = row.api_key_secret_id, None
+        s.add(row)
+    if secret_id:
+        vault.delete_secret(user_id, secret_id)
+    return get_profile(user_id)
+
+
+def resolve_provider_config(user_id: int) -> ProviderConfig:
+    """The provider this person's messages go to (P23): theirs, else the operator's default."""
+    cfg = get_settings()
+    with session_scope() as s:
+        row = _get_or_create(s, user_id)
+        kind, model, base_url, secret_id = row.provider_kind, row.model, row.base_url, row.api_key_secret_id
+    if kind:
+        key = vault.get_secret(user_id, secret_id) if secret_id else ""
+        if not key and not base_url:
+            raise NoProviderConfigured("Add your API key for this provider in Agent settings.")
+        return ProviderConfig(kind, base_url, key, model)  # "" base URL = the provider's own
+    if cfg.default_provider and cfg.default_provider in PROVIDERS and cfg.default_model:
+        return ProviderConfig(
+            cfg.default_provider, cfg.default_base_url, cfg.default_api_key, cfg.default_model
+        )
+    raise NoProviderConfigured("No AI provider is set up yet.")

@@ -1,0 +1,284 @@
+"""The turn loop shared by every channel: save the person's message, check quotas, call the
+chosen provider with tools, stream text, run tool calls, persist everything."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from vopix.core import usage
+from vopix.core.agent import history, profile
+from vopix.core.agent.context import TRIMMED_NOTE, fit_history, system_prompt, to_chat_messages
+from vopix.core.agent.tools import (
+    CHANNELS_WITH_CONFIRMATION,
+    ToolContext,
+    call_tool,
+    get_tool,
+    tools_for,
+)
+from vopix.core.clock import utcnow
+from vopix.core.providers import (
+    ChatMessage,
+    Done,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+    TextDelta,
+    ToolCall,
+    ToolCallEvent,
+    make_provider,
+    stream_with_retry,
+)
+
+MAX_STEPS = 8
+MAX_TOOL_RESULT_CHARS = 20_000
+STOP_CHECK_EVERY_S = 0.1
+NO_PROVIDER_TEXT = (
+    "No AI provider is set up for your agent yet, so I cannot reply. "
+    "Choose a provider and model in Agent settings (/settings)."
+)
+StopCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class TurnEvent:
+    """kind: user_message | text | tool_call | tool_result | notice | done | error"""
+
+    kind: str
+    text: str = ""
+    message_id: int | None = None
+    conversation_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+_clients: dict[int, httpx.AsyncClient] = {}
+
+
+def _client() -> httpx.AsyncClient:
+    """One pooled HTTP client per event loop (connections to providers are reused)."""
+    loop_id = id(asyncio.get_running_loop())
+    client = _clients.get(loop_id)
+    if client is None or client.is_closed:
+        client = _clients[loop_id] = httpx.AsyncClient(
+            timeout=httpx.Timeout(60.0, connect=10.0), limits=httpx.Limits(max_connections=200)
+        )
+    return client
+
+
+def _provider_failure_text(err: ProviderError) -> str:
+    if isinstance(err, ProviderAuthError):
+        return (
+            "The AI provider refused the API key. Check the key in Agent settings; "
+            "your message is saved and you can send it again."
+        )
+    if isinstance(err, ProviderRateLimited):
+        return (
+            "The AI provider is rate-limiting requests right now. Your message is saved; "
+            "try again in a minute."
+        )
+    return (
+        f"The AI provider did not answer properly ({err.message}). Your message is saved; "
+        "try again in a moment."
+    )
+
+
+async def run_turn(
+    user_id: int,
+    text: str,
+    *,
+    channel: str = "web",
+    conversation_id: int | None = None,
+    should_stop: StopCheck | None = None,
+) -> AsyncIterator[TurnEvent]:
+    """Save the person's message, then answer it (see `respond`)."""
+    content = (text or "").strip()
+    if not content:
+        yield TurnEvent("error", "Write a message first.")
+        return
+    if conversation_id is None:
+        conversation_id = (await asyncio.to_thread(history.create_conversation, user_id)).id
+    msg = await asyncio.to_thread(
+        history.add_message, user_id, conversation_id, "user", content, channel=channel
+    )
+    yield TurnEvent("user_message", content, msg.id, conversation_id)
+    async for event in respond(user_id, conversation_id, channel=channel, should_stop=should_stop):
+        yield event
+
+
+async def _notice(user_id: int, conversation_id: int, text: str, channel: str) -> TurnEvent:
+    m = await asyncio.to_thread(
+        history.add_message, user_id, conversation_id, "notice", text, channel=channel
+    )
+    return TurnEvent("error", text, m.id, conversation_id)
+
+
+async def respond(
+    user_id: int,
+    conversation_id: int,
+    *,
+    channel: str = "web",
+    should_stop: StopCheck | None = None,
+) -> AsyncIterator[TurnEvent]:
+    """Answer the latest messages of a conversation. Never invents a reply: without a
+    provider, over quota, or when the provider fails, the person gets a clear notice."""
+    try:
+        await asyncio.to_thread(usage.check_quota, user_id)
+        config = await asyncio.to_thread(profile.resolve_provider_config, user_id)
+    except usage.QuotaExceeded as exc:
+        yield await _notice(user_id, conversation_id, str(exc), channel)
+        return
+    except profile.NoProviderConfigured:
+        yield await _notice(user_id, conversation_id, NO_PROVIDER_TEXT, channel)
+        return
+    await asyncio.to_thread(usage.record_message, user_id)
+
+    persona = await asyncio.to_thread(profile.get_profile, user_id)
+    system = await asyncio.to_thread(system_prompt, user_id, persona, channel, utcnow())
+    rows = await asyncio.to_thread(history.recent_for_context, user_id, conversation_id)
+    convo, trimmed = fit_history(to_chat_messages(rows), system, config.model)
+    if trimmed:
+        system = f"{system}\n\n{TRIMMED_NOTE}"
+    messages = [ChatMessage("system", system), *convo]
+    tools = await asyncio.to_thread(tools_for, user_id)
+    specs = [t.spec() for t in tools]
+    provider = make_provider(config, _client())
+
+    for _step in range(MAX_STEPS):
+        text_parts: list[str] = []
+        calls: list[ToolCall] = []
+        assistant_id: int | None = None
+        last_check = time.monotonic()
+        stopped = False
+        try:
+            async for event in stream_with_retry(provider, messages, specs):
+                if isinstance(event, TextDelta):
+                    if assistant_id is None:
+                        row = await asyncio.to_thread(
+                            history.add_message,
+                            user_id,
+                            conversation_id,
+                            "assistant",
+                            "",
+                            channel=channel,
+                            status="streaming",
+                        )
+                        assistant_id = row.id
+                    text_parts.append(event.text)
+                    yield TurnEvent("text", event.text, assistant_id, conversation_id)
+                    if should_stop and time.monotonic() - last_check >= STOP_CHECK_EVERY_S:
+                        last_check = time.monotonic()
+                        if await should_stop():
+                            stopped = True
+                            break
+                elif isinstance(event, ToolCallEvent):
+                    calls.append(event.call)
+                elif isinstance(event, Done):
+                    await asyncio.to_thread(
+                        usage.record_api_call,
+                        user_id,
+                        config.model,
+                        event.usage.input_tokens,
+                        event.usage.output_tokens,
+                    )
+        except ProviderError as err:
+            if assistant_id is not None:
+                await asyncio.to_thread(
+                    history.update_message,
+                    user_id,
+                    assistant_id,
+                    content="".join(text_parts),
+                    status="error",
+                )
+            yield await _notice(user_id, conversation_id, _provider_failure_text(err), channel)
+            return
+        text = "".join(text_parts)
+        if stopped:
+            if assistant_id is not None:
+                await asyncio.to_thread(
+                    history.update_message, user_id, assistant_id, content=text, status="stopped"
+                )
+            yield TurnEvent("done", text, assistant_id, conversation_id, {"stopped": True})
+            return
+        if assistant_id is not None:
+            await asyncio.to_thread(
+                history.update_message, user_id, assistant_id, content=text, status="complete"
+            )
+        if not calls:
+            yield TurnEvent("done", text, assistant_id, conversation_id)
+            return
+        messages.append(ChatMessage("assistant", text, tool_calls=calls))
+        for call in calls:
+            result, row_id = await _run_call(user_id, conversation_id, channel, call)
+            yield TurnEvent(
+                "tool_result",
+                result,
+                row_id,
+                conversation_id,
+                {"name": call.name, "arguments": call.arguments},
+            )
+            messages.append(ChatMessage("tool", result, tool_call_id=call.id, name=call.name))
+    yield await _notice(
+        user_id,
+        conversation_id,
+        f"I stopped after {MAX_STEPS} tool steps without finishing. Ask me to continue if needed.",
+        channel,
+    )
+
+
+async def _run_call(user_id: int, conversation_id: int, channel: str, call: ToolCall) -> tuple[str, int]:
+    tool = get_tool(call.name)
+    args_json = json.dumps(call.arguments, ensure_ascii=False)[:8000]
+    status = "complete"
+    if tool is None or tool not in await asyncio.to_thread(tools_for, user_id):
+        result = f"Error: there is no tool named {call.name}."
+    elif tool.needs_confirmation and channel not in CHANNELS_WITH_CONFIRMATION:
+        result = (
+            f"Refused: {call.name} needs the person's confirmation, which only the web app "
+            f"can give. Nothing was changed. Suggest doing it from the web app."
+        )
+        status = "refused"
+    elif tool.needs_confirmation:
+        result = (
+            "Waiting: the person has been asked to confirm this in the chat. Nothing has "
+            "happened yet; tell them to press Confirm if they want it."
+        )
+        status = "awaiting_confirmation"
+    else:
+        ctx = ToolContext(user_id=user_id, conversation_id=conversation_id, channel=channel)
+        result = (await call_tool(tool, ctx, call.arguments))[:MAX_TOOL_RESULT_CHARS]
+    row = await asyncio.to_thread(
+        history.add_message,
+        user_id,
+        conversation_id,
+        "tool",
+        result,
+        channel=channel,
+        status=status,
+        tool_name=call.name,
+        tool_call_id=call.id[:100],
+        tool_args=args_json,
+    )
+    return result, row.id
+
+
+async def confirm_tool_call(user_id: int, message_id: int, approve: bool) -> str:
+    """The person's answer to a tool call waiting for confirmation (web chat only)."""
+    row = await asyncio.to_thread(history.get_message, user_id, message_id)
+    if row.role != "tool" or row.status != "awaiting_confirmation" or not row.tool_name:
+        raise history.NotFound("nothing is waiting for confirmation here")
+    tool = get_tool(row.tool_name)
+    if not approve or tool is None:
+        result = "Cancelled by the person. Nothing was changed."
+        status = "cancelled"
+    else:
+        ctx = ToolContext(user_id, row.conversation_id, "web", confirmed=True)
+        result = (await call_tool(tool, ctx, json.loads(row.tool_args or "{}")))[:MAX_TOOL_RESULT_CHARS]
+        status = "complete"
+    await asyncio.to_thread(history.update_message, user_id, message_id, content=result, status=status)
+    return result

@@ -1,0 +1,222 @@
+"""Metering (API calls, tokens, messages per person per day) and plan limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from vopix.core.clock import utcnow
+from vopix.db import session_scope
+from vopix.models import Notice, Plan, UsageDaily, User
+
+UPGRADE_LINK = "/billing"
+WARN_AT = (80, 100)
+
+
+class QuotaExceeded(Exception):
+    """Raised before a provider is called; the message is shown to the person."""
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    plan_id: str
+    name: str
+    messages_per_month: int
+    api_calls_per_month: int
+    storage_bytes: int
+
+
+@dataclass(frozen=True)
+class MonthUsage:
+    messages: int
+    api_calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class DayUsage:
+    day: date
+    messages: int
+    api_calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+def month_start(now: datetime) -> date:
+    return now.date().replace(day=1)
+
+
+def _bump(s: Session, user_id: int, day: date, model: str, **deltas: int) -> None:
+    row = s.exec(
+        select(UsageDaily).where(
+            UsageDaily.user_id == user_id, UsageDaily.day == day, UsageDaily.model == model
+        )
+    ).first()
+    if row is None:
+        try:
+            with s.begin_nested():
+                s.add(UsageDaily(user_id=user_id, day=day, model=model, **deltas))
+            return
+        except IntegrityError:  # another worker created the row first
+            row = s.exec(
+                select(UsageDaily).where(
+                    UsageDaily.user_id == user_id, UsageDaily.day == day, UsageDaily.model == model
+                )
+            ).one()
+    for key, delta in deltas.items():
+        setattr(row, key, getattr(row, key) + delta)
+    s.add(row)
+
+
+def record_message(user_id: int, now: datetime | None = None) -> None:
+    """Every message a person sends counts toward the monthly message limit."""
+    moment = now or utcnow()
+    with session_scope() as s:
+        _bump(s, user_id, moment.date(), "", messages=1)
+    check_warnings(user_id, moment)
+
+
+def record_api_call(
+    user_id: int, model: str, input_tokens: int, output_tokens: int, now: datetime | None = None
+) -> None:
+    moment = now or utcnow()
+    with session_scope() as s:
+        _bump(
+            s,
+            user_id,
+            moment.date(),
+            model[:120],
+            api_calls=1,
+            input_tokens=max(0, input_tokens),
+            output_tokens=max(0, output_tokens),
+        )
+    check_warnings(user_id, moment)
+
+
+def plan_for(user_id: int) -> PlanLimits:
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        plan = s.get(Plan, user.plan_id if user else "free") or s.get(Plan, "free")
+        if plan is None:
+            return PlanLimits("free", "Free", 0, 0, 0)
+        return PlanLimits(
+            plan.id, plan.name, plan.messages_per_month, plan.api_calls_per_month, plan.storage_bytes
+        )
+
+
+def month_usage(user_id: int, now: datetime | None = None) -> MonthUsage:
+    start = month_start(now or utcnow())
+    with session_scope() as s:
+        row = s.exec(
+            select(
+                func.coalesce(func.sum(UsageDaily.messages), 0),
+                func.coalesce(func.sum(UsageDaily.api_calls), 0),
+                func.coalesce(func.sum(UsageDaily.input_tokens), 0),
+                func.coalesce(func.sum(UsageDaily.output_tokens), 0),
+            ).where(UsageDaily.user_id == user_id, col(UsageDaily.day) >= start)
+        ).one()
+        return MonthUsage(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def daily_usage(user_id: int, days: int = 30, now: datetime | None = None) -> list[DayUsage]:
+    """One entry per day for the chart, zeros included, oldest first."""
+    today = (now or utcnow()).date()
+    first = today - timedelta(days=days - 1)
+    with session_scope() as s:
+        rows = s.exec(
+            select(
+                UsageDaily.day,
+                func.sum(UsageDaily.messages),
+                func.sum(UsageDaily.api_calls),
+                func.sum(UsageDaily.input_tokens),
+                func.sum(UsageDaily.output_tokens),
+            )
+            .where(UsageDaily.user_id == user_id, col(UsageDaily.day) >= first)
+            .group_by(UsageDaily.day)
+        ).all()
+    by_day = {r[0]: r for r in rows}
+    out = []
+    for i in range(days):
+        d = first + timedelta(days=i)
+        r = by_day.get(d)
+        out.append(DayUsage(d, int(r[1]), int(r[2]), int(r[3]), int(r[4])) if r else DayUsage(d, 0, 0, 0, 0))
+    return out
+
+
+def check_quota(user_id: int, now: datetime | None = None) -> None:
+    """Refuse a turn before any provider call when a monthly limit is reached."""
+    limits = plan_for(user_id)
+    used = month_usage(user_id, now)
+    if limits.messages_per_month and used.messages >= limits.messages_per_month:
+        raise QuotaExceeded(
+            f"You have used all {limits.messages_per_month} messages of your {limits.name} plan "
+            f"this month. Upgrade on the Billing page ({UPGRADE_LINK}) or wait for next month."
+        )
+    if limits.api_calls_per_month and used.api_calls >= limits.api_calls_per_month:
+        raise QuotaExceeded(
+            f"Your agent has used all {limits.api_calls_per_month} AI calls of your {limits.name} "
+            f"plan this month. Upgrade on the Billing page ({UPGRADE_LINK}) or wait for next month."
+        )
+
+
+def check_warnings(user_id: int, now: datetime | None = None) -> list[str]:
+    """In-app notices at 80% and 100% of each limit, once per month each."""
+    moment = now or utcnow()
+    limits = plan_for(user_id)
+    used = month_usage(user_id, moment)
+    month = month_start(moment).strftime("%Y-%m")
+    created = []
+    for label, value, limit in (
+        ("messages", used.messages, limits.messages_per_month),
+        ("AI calls", used.api_calls, limits.api_calls_per_month),
+    ):
+        if not limit:
+            continue
+        for pct in WARN_AT:
+            if value * 100 >= limit * pct:
+                key = f"quota:{label}:{pct}:{month}"
+                text = (
+                    f"You have used {pct}% of this month's {limit} {label}."
+                    if pct < 100
+                    else f"You have reached this month's limit of {limit} {label}."
+                ) + " Upgrade for more."
+                if add_notice(
+                    user_id, key, text, level="warning" if pct < 100 else "error", link=UPGRADE_LINK
+                ):
+                    created.append(key)
+    return created
+
+
+def add_notice(user_id: int, key: str, text: str, *, level: str = "info", link: str = "") -> bool:
+    """Store a notice once per key; returns False when it already existed."""
+    try:
+        with session_scope() as s:
+            s.add(Notice(user_id=user_id, key=key[:120], text=text, level=level, link=link))
+        return True
+    except IntegrityError:
+        return False
+
+
+def unread_notices(user_id: int, limit: int = 10) -> list[Notice]:
+    with session_scope() as s:
+        return list(
+            s.exec(
+                select(Notice)
+                .where(Notice.user_id == user_id, col(Notice.read_at).is_(None))
+                .order_by(col(Notice.created_at).desc())
+                .limit(limit)
+            )
+        )
+
+
+def dismiss_notice(user_id: int, notice_id: int) -> None:
+    with session_scope() as s:
+        n = s.get(Notice, notice_id)
+        if n is not None and n.user_id == user_id:
+            n.read_at = utcnow()
+            s.add(n)
