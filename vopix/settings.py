@@ -50,6 +50,21 @@ class Settings:
     default_model: str
     default_base_url: str
     default_api_key: str = field(repr=False, default="")
+    # Telegram and WhatsApp (issue: channels); empty tokens turn a channel off
+    telegram_bot_token: str = field(repr=False, default="")
+    telegram_webhook_secret: str = field(repr=False, default="")
+    telegram_bot_username: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_polling: bool = False
+    whatsapp_access_token: str = field(repr=False, default="")
+    whatsapp_phone_number_id: str = ""
+    whatsapp_number: str = ""
+    whatsapp_app_secret: str = field(repr=False, default="")
+    whatsapp_verify_token: str = field(repr=False, default="")
+    whatsapp_template_name: str = ""
+    whatsapp_template_language: str = "en"
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -95,6 +110,20 @@ def load_settings() -> Settings:
         default_model=_env("VOPIX_DEFAULT_MODEL", ""),
         default_base_url=_env("VOPIX_DEFAULT_BASE_URL", ""),
         default_api_key=_env("VOPIX_DEFAULT_API_KEY", ""),
+        telegram_bot_token=_env("VOPIX_TELEGRAM_BOT_TOKEN", ""),
+        telegram_webhook_secret=_env("VOPIX_TELEGRAM_WEBHOOK_SECRET", ""),
+        telegram_bot_username=_env("VOPIX_TELEGRAM_BOT_USERNAME", "").removeprefix("@"),
+        telegram_api_base_url=_env("VOPIX_TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/"),
+        telegram_polling=_bool("VOPIX_TELEGRAM_POLLING", False),
+        whatsapp_access_token=_env("VOPIX_WHATSAPP_ACCESS_TOKEN", ""),
+        whatsapp_phone_number_id=_env("VOPIX_WHATSAPP_PHONE_NUMBER_ID", ""),
+        whatsapp_number=_env("VOPIX_WHATSAPP_NUMBER", ""),
+        whatsapp_app_secret=_env("VOPIX_WHATSAPP_APP_SECRET", ""),
+        whatsapp_verify_token=_env("VOPIX_WHATSAPP_VERIFY_TOKEN", ""),
+        whatsapp_template_name=_env("VOPIX_WHATSAPP_TEMPLATE_NAME", ""),
+        whatsapp_template_language=_env("VOPIX_WHATSAPP_TEMPLATE_LANGUAGE", "en"),
+        whatsapp_api_base_url=_env("VOPIX_WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/"),
+        whatsapp_api_version=_env("VOPIX_WHATSAPP_API_VERSION", "v21.0"),
         extra={k: v for k, v in os.environ.items() if k.startswith("VOPIX_")},
     )
 

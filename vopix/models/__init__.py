@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from vopix.models.accounts import AuthSession, LoginAttempt, LoginNonce, RefreshToken, User
 from vopix.models.agent import AgentProfile
 from vopix.models.audit import AccessLog
+from vopix.models.channels import ChannelLink, ChannelLinkCode, InboundEvent, OutboundMessage
 from vopix.models.chat import Conversation, Message
 from vopix.models.usage import Notice, Plan, UsageDaily
 from vopix.models.vault import Secret
@@ -15,11 +16,15 @@ __all__ = [
     "AccessLog",
     "AgentProfile",
     "AuthSession",
+    "ChannelLink",
+    "ChannelLinkCode",
     "Conversation",
+    "InboundEvent",
     "LoginAttempt",
     "LoginNonce",
     "Message",
     "Notice",
+    "OutboundMessage",
     "Plan",
     "RefreshToken",
     "Secret",
