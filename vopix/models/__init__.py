@@ -9,6 +9,7 @@ from vopix.models.channels import ChannelLink, ChannelLinkCode, InboundEvent, Ou
 from vopix.models.chat import Conversation, Message
 from vopix.models.usage import Notice, Plan, UsageDaily
 from vopix.models.vault import Secret
+from vopix.models.workspace import WorkspaceChunk, WorkspaceEntry, WorkspaceText, WorkspaceUsage
 
 metadata = SQLModel.metadata
 
@@ -30,5 +31,9 @@ __all__ = [
     "Secret",
     "UsageDaily",
     "User",
+    "WorkspaceChunk",
+    "WorkspaceEntry",
+    "WorkspaceText",
+    "WorkspaceUsage",
     "metadata",
 ]
