@@ -158,3 +158,9 @@ def make_user():
         return user.id, user.email, password
 
     return create
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: sync Playwright keeps an event loop running in the main thread
+    for the rest of the session, which asyncio tests after it would trip over."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))

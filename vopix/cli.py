@@ -40,7 +40,11 @@ def _vault(args: argparse.Namespace) -> int:
     if args.vault_command == "new-key":
         print(vault.generate_key())
         return 0
-    n = vault.rotate_all()
+    try:
+        n = vault.rotate_all()
+    except vault.VaultError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"re-encrypted {n} secret{'s' if n != 1 else ''} under key {vault.keyring().active_id}")
     return 0
 

@@ -9,6 +9,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 
+DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
@@ -29,7 +32,7 @@ def _bool(name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    database_url: str
+    database_url: str = field(repr=False)
     public_url: str
     port: int
     vault_key: str = field(repr=False)
@@ -50,6 +53,8 @@ class Settings:
     default_model: str
     default_base_url: str
     default_api_key: str = field(repr=False, default="")
+    # Workspace (issue: workspace): the largest single file, checked on the server
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     # Telegram and WhatsApp (issue: channels); empty tokens turn a channel off
     telegram_bot_token: str = field(repr=False, default="")
     telegram_webhook_secret: str = field(repr=False, default="")
@@ -110,6 +115,7 @@ def load_settings() -> Settings:
         default_model=_env("VOPIX_DEFAULT_MODEL", ""),
         default_base_url=_env("VOPIX_DEFAULT_BASE_URL", ""),
         default_api_key=_env("VOPIX_DEFAULT_API_KEY", ""),
+        max_file_bytes=_int("VOPIX_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES),
         telegram_bot_token=_env("VOPIX_TELEGRAM_BOT_TOKEN", ""),
         telegram_webhook_secret=_env("VOPIX_TELEGRAM_WEBHOOK_SECRET", ""),
         telegram_bot_username=_env("VOPIX_TELEGRAM_BOT_USERNAME", "").removeprefix("@"),

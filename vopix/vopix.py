@@ -12,11 +12,17 @@ from vopix import db
 from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
 from vopix.core import access_log, jobs
-from vopix.pages.account import account_page, home_page
+from vopix.pages.account import account_page
+from vopix.pages.agent_settings import agent_settings_page
 from vopix.pages.auth import login_page, signup_page
+from vopix.pages.chat import chat_page
+from vopix.pages.usage import usage_page
 from vopix.settings import get_settings
 from vopix.state.account import AccountState
+from vopix.state.agent_settings import AgentSettingsState
+from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
+from vopix.state.usage import UsageState
 
 
 @contextlib.asynccontextmanager
@@ -43,5 +49,8 @@ app.register_lifespan_task(platform_lifespan)
 
 app.add_page(signup_page, route="/signup", title="Sign up · VOPIX", on_load=SessionState.skip_if_logged_in)
 app.add_page(login_page, route="/login", title="Log in · VOPIX", on_load=SessionState.skip_if_logged_in)
-app.add_page(home_page, route="/", title="VOPIX", on_load=SessionState.require_login)
+app.add_page(chat_page, route="/", title="Chat · VOPIX", on_load=ChatState.load)
+app.add_page(chat_page, route="/chat", title="Chat · VOPIX", on_load=ChatState.load)
+app.add_page(agent_settings_page, route="/settings", title="Agent · VOPIX", on_load=AgentSettingsState.load)
+app.add_page(usage_page, route="/usage", title="Usage · VOPIX", on_load=UsageState.load)
 app.add_page(account_page, route="/account", title="Account · VOPIX", on_load=AccountState.load)

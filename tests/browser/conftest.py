@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VOPIX_CHROMIUM", "/usr/bin/chromium")
@@ -132,7 +133,7 @@ def sign_up(page, email: str, password: str = "purple-otter-42-sings") -> None:
     page.get_by_label("I confirm that I am 16 or older").check()
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(AT_HOME, timeout=20_000)
-    page.get_by_text(f"You are logged in as {email}").wait_for()
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text(email)
 
 
 def log_in(page, email: str, password: str) -> None:

@@ -7,13 +7,15 @@ from typing import Any
 import reflex as rx
 
 NAV_LINKS = [
-    ("Home", "/"),
+    ("Chat", "/chat"),
+    ("Agent", "/settings"),
+    ("Usage", "/usage"),
     ("Account", "/account"),
 ]
 
 
 def field(
-    label: str, name: str, *, type_: str = "text", autocomplete: str = "", **props: Any
+    label: str | rx.Var, name: str, *, type_: str = "text", autocomplete: str = "", **props: Any
 ) -> rx.Component:
     field_id = props.pop("id", name.replace("_", "-"))
     return rx.el.div(
@@ -61,10 +63,12 @@ def nav(on_log_out: Any, email: rx.Var | str) -> rx.Component:
     )
 
 
-def page_shell(*children: rx.Component, title: str, on_log_out: Any = None, email: Any = "") -> rx.Component:
+def page_shell(
+    *children: rx.Component, title: str, on_log_out: Any = None, email: Any = "", wide: bool = False
+) -> rx.Component:
     header = [nav(on_log_out, email)] if on_log_out is not None else []
     return rx.el.div(
         *header,
-        rx.el.main(rx.el.h1(title), *children, class_name="vx-main"),
+        rx.el.main(rx.el.h1(title), *children, class_name="vx-main vx-wide" if wide else "vx-main"),
         class_name="vx-page",
     )

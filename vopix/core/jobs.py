@@ -84,7 +84,9 @@ class LeaderLock:
             return True
         engine = get_engine()
         if engine.dialect.name == "postgresql":
-            conn = engine.connect()
+            # Autocommit: a session-level advisory lock needs no transaction, and an idle
+            # transaction could be ended by idle_in_transaction_session_timeout.
+            conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY})
             if got.scalar():
                 self._conn = conn

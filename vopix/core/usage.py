@@ -13,7 +13,7 @@ from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import Notice, Plan, UsageDaily, User
 
-UPGRADE_LINK = "/billing"
+UPGRADE_LINK = "/usage"
 WARN_AT = (80, 100)
 
 
@@ -109,6 +109,11 @@ def plan_for(user_id: int) -> PlanLimits:
         )
 
 
+def list_plans() -> list[Plan]:
+    with session_scope() as s:
+        return list(s.exec(select(Plan).order_by(col(Plan.price_cents))))
+
+
 def month_usage(user_id: int, now: datetime | None = None) -> MonthUsage:
     start = month_start(now or utcnow())
     with session_scope() as s:
@@ -155,12 +160,12 @@ def check_quota(user_id: int, now: datetime | None = None) -> None:
     if limits.messages_per_month and used.messages >= limits.messages_per_month:
         raise QuotaExceeded(
             f"You have used all {limits.messages_per_month} messages of your {limits.name} plan "
-            f"this month. Upgrade on the Billing page ({UPGRADE_LINK}) or wait for next month."
+            f"this month. See plans on the Usage page ({UPGRADE_LINK}) or wait for next month."
         )
     if limits.api_calls_per_month and used.api_calls >= limits.api_calls_per_month:
         raise QuotaExceeded(
             f"Your agent has used all {limits.api_calls_per_month} AI calls of your {limits.name} "
-            f"plan this month. Upgrade on the Billing page ({UPGRADE_LINK}) or wait for next month."
+            f"plan this month. See plans on the Usage page ({UPGRADE_LINK}) or wait for next month."
         )
 
 

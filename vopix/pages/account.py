@@ -1,4 +1,4 @@
-"""Home and account pages."""
+"""Account page."""
 
 from __future__ import annotations
 
@@ -7,15 +7,6 @@ import reflex as rx
 from vopix.components.ui import alert, field, page_shell, submit
 from vopix.state.account import AccountState
 from vopix.state.session import SessionState
-
-
-def home_page() -> rx.Component:
-    return page_shell(
-        rx.el.p("You are logged in as ", rx.el.strong(SessionState.user_email), "."),
-        title="Welcome to VOPIX",
-        on_log_out=SessionState.log_out,
-        email=SessionState.user_email,
-    )
 
 
 def _session_row(row: rx.Var) -> rx.Component:

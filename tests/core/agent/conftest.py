@@ -11,7 +11,7 @@ fake_ai = make_fixture()
 
 
 @pytest.fixture
-def agent_user(make_user, fake_ai: FakeAIProvider):  # noqa: ANN201
+def agent_user(make_user, fake_ai: FakeAIProvider):
     """A user whose agent talks to the fake OpenAI-compatible provider with their own key."""
     user_id, _, _ = make_user()
     profile.update_provider(
@@ -21,5 +21,5 @@ def agent_user(make_user, fake_ai: FakeAIProvider):  # noqa: ANN201
     return user_id
 
 
-async def collect(aiter) -> list:  # noqa: ANN001
+async def collect(aiter) -> list:
     return [e async for e in aiter]

@@ -77,7 +77,7 @@ async def test_own_api_key_is_encrypted_and_shown_only_as_last_four(agent_user) 
 async def test_tool_loop_runs_the_tool_for_this_user_and_records_it(agent_user, fake_ai) -> None:
     seen = []
 
-    def handler(ctx, args):  # noqa: ANN001, ANN202
+    def handler(ctx, args):
         seen.append((ctx.user_id, ctx.channel, args))
         return f"It is sunny in {args['city']}."
 
@@ -202,7 +202,7 @@ async def test_over_quota_turn_is_refused_before_the_provider(agent_user, fake_a
     assert used.messages == 2 and used.api_calls == 2 and used.output_tokens > 0
     calls_before = len(fake_ai.requests)
     events = await collect(runtime.run_turn(agent_user, "three"))
-    assert events[-1].kind == "error" and "used all 2 messages" in events[-1].text and "/billing" in events[-1].text
+    assert events[-1].kind == "error" and "used all 2 messages" in events[-1].text and "/usage" in events[-1].text
     assert len(fake_ai.requests) == calls_before
     keys = {n.key.split(":")[2] for n in usage.unread_notices(agent_user)}
     assert keys == {"80", "100"}
@@ -219,7 +219,7 @@ async def test_conversation_content_goes_only_to_the_chosen_provider(agent_user,
     hosts = []
     original = httpx.AsyncClient.send
 
-    async def spy(self, request, **kw):  # noqa: ANN001, ANN202
+    async def spy(self, request, **kw):
         hosts.append(request.url.host + ":" + str(request.url.port))
         return await original(self, request, **kw)
 

@@ -1,0 +1,144 @@
+"""Agent settings page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from vopix.components.ui import alert, field, page_shell, submit
+from vopix.core.agent.profile import PERSONALITY_PRESETS
+from vopix.state.agent_settings import AgentSettingsState as S
+from vopix.state.session import SessionState
+
+
+def _persona_form() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2("Persona"),
+        rx.el.form(
+            field("Agent name", "name", default_value=S.name, required=True, max_length=60),
+            rx.el.div(
+                rx.el.span("Start from a preset:", class_name="vx-muted"),
+                *[
+                    rx.el.button(
+                        label, type="button", on_click=S.use_preset(text), class_name="vx-button-quiet"
+                    )
+                    for label, text in PERSONALITY_PRESETS.items()
+                ],
+                class_name="vx-presets",
+            ),
+            rx.el.div(
+                rx.el.label("Personality", html_for="personality", class_name="vx-label"),
+                rx.el.textarea(
+                    id="personality",
+                    name="personality",
+                    default_value=S.personality,
+                    rows=4,
+                    class_name="vx-textarea",
+                    max_length=4000,
+                ),
+                class_name="vx-field",
+            ),
+            field("Preferred language", "language", default_value=S.language),
+            field(
+                "Time zone",
+                "timezone",
+                default_value=S.timezone,
+                list="vx-timezones",
+                placeholder="Europe/Paris",
+            ),
+            alert(S.persona_error),
+            alert(S.persona_message, kind="ok"),
+            submit("Save persona"),
+            key=S.form_key,
+            on_submit=S.save_persona,
+            aria_label="Persona",
+        ),
+        class_name="vx-card",
+    )
+
+
+def _provider_form() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2("AI provider"),
+        rx.el.p(
+            "Your messages go only to the provider chosen here, to generate replies. "
+            "They are never used to train models.",
+            class_name="vx-muted",
+        ),
+        rx.el.form(
+            rx.el.div(
+                rx.el.label("Provider", html_for="provider", class_name="vx-label"),
+                rx.el.select(
+                    rx.foreach(S.provider_options, lambda o: rx.el.option(o[1], value=o[0])),
+                    id="provider",
+                    name="provider",
+                    value=S.provider_kind,
+                    on_change=S.choose_provider,
+                    class_name="vx-select",
+                ),
+                class_name="vx-field",
+            ),
+            rx.cond(
+                S.uses_own_provider,
+                rx.el.div(
+                    field("Model", "model", default_value=S.model, placeholder="gpt-4o-mini"),
+                    field(
+                        "Base URL (optional)",
+                        "base_url",
+                        id="base-url",
+                        default_value=S.base_url,
+                        placeholder="https://api.openai.com/v1",
+                    ),
+                    rx.el.p(
+                        "OpenAI-compatible covers OpenAI, OpenRouter, Groq, Together, Ollama, vLLM and "
+                        "LM Studio: set their base URL.",
+                        class_name="vx-muted",
+                    ),
+                    field(
+                        rx.cond(S.has_own_key, "Replace API key", "API key"),
+                        "api_key",
+                        id="api-key",
+                        type_="password",
+                        autocomplete="off",
+                    ),
+                    rx.cond(
+                        S.has_own_key,
+                        rx.el.p(
+                            "A key ending in ",
+                            rx.el.code(S.key_hint),
+                            " is saved (encrypted). ",
+                            rx.el.button(
+                                "Remove key",
+                                type="button",
+                                on_click=S.remove_key,
+                                class_name="vx-button-quiet",
+                            ),
+                        ),
+                    ),
+                ),
+                rx.el.p("Your agent uses the platform's provider.", class_name="vx-muted"),
+            ),
+            alert(S.provider_error),
+            alert(S.provider_message, kind="ok"),
+            submit("Save provider"),
+            key=S.form_key,
+            on_submit=S.save_provider,
+            aria_label="AI provider",
+        ),
+        class_name="vx-card",
+    )
+
+
+def agent_settings_page() -> rx.Component:
+    from zoneinfo import available_timezones
+
+    return page_shell(
+        rx.cond(
+            S.loaded,
+            rx.fragment(_persona_form(), _provider_form()),
+            rx.el.p("Loading your agent…", class_name="vx-muted"),
+        ),
+        rx.el.datalist(*[rx.el.option(value=tz) for tz in sorted(available_timezones())], id="vx-timezones"),
+        title="Agent settings",
+        on_log_out=SessionState.log_out,
+        email=SessionState.user_email,
+    )

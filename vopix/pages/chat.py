@@ -1,0 +1,312 @@
+"""The chat page: conversations on the left, the open conversation on the right."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from vopix.components.ui import alert, page_shell
+from vopix.state.chat import ChatState
+from vopix.state.session import SessionState
+
+
+def _conversation_item(c: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.button(
+            c["title"],
+            on_click=ChatState.open_conversation(c["id"]),
+            type="button",
+            class_name=rx.cond(c["id"] == ChatState.current_id.to(str), "vx-conv vx-conv-active", "vx-conv"),
+            aria_current=rx.cond(c["id"] == ChatState.current_id.to(str), "true", "false"),
+        )
+    )
+
+
+def _sidebar() -> rx.Component:
+    return rx.el.aside(
+        rx.el.button(
+            "New conversation", on_click=ChatState.new_conversation, type="button", class_name="vx-button"
+        ),
+        rx.el.form(
+            rx.el.label("Search messages", html_for="chat-search", class_name="vx-label"),
+            rx.el.input(id="chat-search", name="query", type="search", class_name="vx-input"),
+            rx.el.button("Search", type="submit", class_name="vx-button-quiet"),
+            on_submit=ChatState.search,
+            aria_label="Search messages",
+            role="search",
+        ),
+        rx.cond(
+            ChatState.searched,
+            rx.el.section(
+                rx.el.h2("Search results", class_name="vx-h3"),
+                rx.cond(
+                    ChatState.search_results.length() == 0,
+                    rx.el.p("No messages match.", class_name="vx-muted"),
+                ),
+                rx.el.ul(
+                    rx.foreach(
+                        ChatState.search_results,
+                        lambda h: rx.el.li(
+                            rx.el.button(
+                                rx.el.strong(h["title"]),
+                                rx.el.br(),
+                                rx.el.span(h["snippet"]),
+                                on_click=ChatState.open_conversation(h["conversation_id"]),
+                                type="button",
+                                class_name="vx-conv",
+                            )
+                        ),
+                    ),
+                    class_name="vx-list",
+                    aria_label="Search results",
+                ),
+                rx.el.button(
+                    "Clear search",
+                    on_click=ChatState.clear_search,
+                    type="button",
+                    class_name="vx-button-quiet",
+                ),
+            ),
+        ),
+        rx.el.h2("Conversations", class_name="vx-h3"),
+        rx.el.ul(
+            rx.foreach(ChatState.conversations, _conversation_item),
+            class_name="vx-list",
+            aria_label="Conversations",
+        ),
+        rx.cond(
+            ChatState.conversations_more,
+            rx.el.button(
+                "More conversations",
+                on_click=ChatState.more_conversations,
+                type="button",
+                class_name="vx-button-quiet",
+            ),
+        ),
+        rx.cond(
+            ChatState.confirm_delete_all,
+            rx.el.div(
+                rx.el.p("Delete every conversation and message? This cannot be undone."),
+                rx.el.button(
+                    "Yes, delete everything",
+                    on_click=ChatState.delete_all,
+                    type="button",
+                    class_name="vx-danger",
+                ),
+                rx.el.button(
+                    "Keep them",
+                    on_click=ChatState.ask_delete_all(False),
+                    type="button",
+                    class_name="vx-button-quiet",
+                ),
+                role="alertdialog",
+                aria_label="Confirm deleting all conversations",
+            ),
+            rx.el.button(
+                "Delete all conversations",
+                on_click=ChatState.ask_delete_all(True),
+                type="button",
+                class_name="vx-button-quiet",
+            ),
+        ),
+        class_name="vx-sidebar",
+        aria_label="Conversations and search",
+    )
+
+
+def _tool_message(m: rx.Var) -> rx.Component:
+    return rx.el.details(
+        rx.el.summary(
+            "Tool: ", rx.el.code(m["tool_name"]), " ", rx.el.span(m["status"], class_name="vx-muted")
+        ),
+        rx.el.p("Arguments: ", rx.el.code(m["tool_args"])),
+        rx.el.pre(m["content"], class_name="vx-pre"),
+        rx.cond(
+            m["status"] == "awaiting_confirmation",
+            rx.el.div(
+                rx.el.button(
+                    "Confirm",
+                    on_click=ChatState.answer_confirmation(m["id"], True),
+                    type="button",
+                    class_name="vx-danger",
+                ),
+                rx.el.button(
+                    "Cancel",
+                    on_click=ChatState.answer_confirmation(m["id"], False),
+                    type="button",
+                    class_name="vx-button-quiet",
+                ),
+            ),
+        ),
+        open=m["status"] == "awaiting_confirmation",
+        class_name="vx-tool",
+    )
+
+
+def _message(m: rx.Var) -> rx.Component:
+    body = rx.match(
+        m["role"],
+        ("user", rx.el.p(m["content"], class_name="vx-user-text")),
+        ("assistant", rx.markdown(m["content"], use_raw=False)),
+        ("tool", _tool_message(m)),
+        rx.el.div(
+            rx.el.p(m["content"]),
+            rx.cond(
+                m["content"].to(str).contains("/settings"), rx.el.a("Open Agent settings", href="/settings")
+            ),
+            role="note",
+        ),
+    )
+    return rx.el.article(
+        rx.el.header(
+            rx.el.span(
+                rx.match(
+                    m["role"],
+                    ("user", "You"),
+                    ("assistant", ChatState.agent_name),
+                    ("tool", "Tool call"),
+                    "Notice",
+                ),
+                class_name="vx-who",
+            ),
+            rx.cond(m["channel"] != "", rx.el.span(m["channel"], class_name="vx-badge")),
+            rx.cond(m["status"] == "stopped", rx.el.span("stopped", class_name="vx-badge")),
+            rx.cond(
+                (m["id"] != "") & (m["status"] != "streaming"),
+                rx.el.button(
+                    "Delete",
+                    on_click=ChatState.delete_message(m["id"]),
+                    type="button",
+                    aria_label="Delete message",
+                    class_name="vx-link-button",
+                ),
+            ),
+            class_name="vx-msg-head",
+        ),
+        body,
+        class_name="vx-msg vx-msg-" + m["role"].to(str),
+        aria_busy=m["status"] == "streaming",
+    )
+
+
+def _conversation() -> rx.Component:
+    header = rx.cond(
+        ChatState.current_id != 0,
+        rx.el.div(
+            rx.el.form(
+                rx.el.label("Conversation title", html_for="conv-title", class_name="vx-label"),
+                rx.el.input(
+                    id="conv-title",
+                    name="title",
+                    default_value=ChatState.current_title,
+                    key=ChatState.current_id,
+                    class_name="vx-input",
+                ),
+                rx.el.button("Rename", type="submit", class_name="vx-button-quiet"),
+                on_submit=ChatState.rename,
+                aria_label="Rename conversation",
+                class_name="vx-row",
+            ),
+            rx.cond(
+                ChatState.confirm_delete_conversation,
+                rx.el.div(
+                    rx.el.span("Delete this conversation for good?"),
+                    rx.el.button(
+                        "Yes, delete it",
+                        on_click=ChatState.delete_conversation,
+                        type="button",
+                        class_name="vx-danger",
+                    ),
+                    rx.el.button(
+                        "Keep it",
+                        on_click=ChatState.ask_delete_conversation(False),
+                        type="button",
+                        class_name="vx-button-quiet",
+                    ),
+                    role="alertdialog",
+                    aria_label="Confirm deleting this conversation",
+                ),
+                rx.el.button(
+                    "Delete conversation",
+                    on_click=ChatState.ask_delete_conversation(True),
+                    type="button",
+                    class_name="vx-button-quiet",
+                ),
+            ),
+            class_name="vx-conv-head",
+        ),
+        rx.el.p("Start a new conversation: write below.", class_name="vx-muted"),
+    )
+    composer = rx.el.form(
+        rx.el.label("Message", html_for="message", class_name="vx-label"),
+        rx.el.textarea(
+            id="message",
+            name="message",
+            rows=3,
+            class_name="vx-textarea",
+            placeholder="Write to your agent…",
+            enter_key_submit=True,
+        ),
+        rx.el.div(
+            rx.cond(
+                ChatState.streaming,
+                rx.el.button("Stop", on_click=ChatState.stop, type="button", class_name="vx-danger"),
+                rx.el.button("Send", type="submit", class_name="vx-button"),
+            ),
+            class_name="vx-row",
+        ),
+        on_submit=ChatState.send,
+        aria_label="Send a message",
+        class_name="vx-composer",
+    )
+    return rx.el.section(
+        header,
+        rx.cond(
+            ChatState.older_more,
+            rx.el.button(
+                "Load older messages",
+                on_click=ChatState.load_older,
+                type="button",
+                class_name="vx-button-quiet",
+            ),
+        ),
+        rx.el.div(
+            rx.foreach(ChatState.messages, _message),
+            class_name="vx-messages",
+            role="log",
+            aria_label="Messages",
+            aria_live="polite",
+        ),
+        alert(ChatState.error),
+        composer,
+        class_name="vx-chat",
+    )
+
+
+def _notices() -> rx.Component:
+    return rx.foreach(
+        ChatState.notices,
+        lambda n: rx.el.div(
+            rx.el.span(n["text"]),
+            rx.cond(n["link"] != "", rx.el.a("See plans", href=n["link"])),
+            rx.el.button(
+                "Dismiss",
+                on_click=ChatState.dismiss_notice(n["id"]),
+                type="button",
+                class_name="vx-link-button",
+                aria_label="Dismiss notice",
+            ),
+            role="status",
+            class_name="vx-notice",
+        ),
+    )
+
+
+def chat_page() -> rx.Component:
+    return page_shell(
+        _notices(),
+        rx.el.div(_sidebar(), _conversation(), class_name="vx-chat-layout"),
+        title="Chat",
+        on_log_out=SessionState.log_out,
+        email=SessionState.user_email,
+        wide=True,
+    )

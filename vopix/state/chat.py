@@ -1,0 +1,359 @@
+"""Web chat: conversation list, messages with paging, streaming replies, search, deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+import reflex as rx
+
+from vopix.core import usage
+from vopix.core.agent import history, profile, runtime
+from vopix.core.agent.history import MessageView
+from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+
+CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsApp"}
+FLUSH_EVERY_S = 0.05  # batch streamed tokens: at most ~20 UI updates a second
+
+
+def message_row(m: MessageView) -> dict[str, str]:
+    return {
+        "id": str(m.id),
+        "role": m.role,
+        "content": m.content,
+        "channel": CHANNEL_LABELS.get(m.channel, m.channel),
+        "status": m.status,
+        "tool_name": m.tool_name or "",
+        "tool_args": m.tool_args or "",
+        "time": m.created_at.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+class ChatState(SessionState):
+    conversations: list[dict[str, str]] = []
+    conversations_more: bool = False
+    current_id: int = 0
+    current_title: str = ""
+    messages: list[dict[str, str]] = []
+    older_more: bool = False
+    streaming: bool = False
+    stop_requested: bool = False
+    error: str = ""
+    search_query: str = ""
+    search_results: list[dict[str, str]] = []
+    searched: bool = False
+    notices: list[dict[str, str]] = []
+    confirm_delete_conversation: bool = False
+    confirm_delete_all: bool = False
+    agent_name: str = "Agent"
+
+    # -- loading ---------------------------------------------------------------------------
+    async def _refresh_conversations(self, user_id: int) -> None:
+        rows = await asyncio.to_thread(history.list_conversations, user_id, limit=30)
+        self.conversations = [
+            {"id": str(c.id), "title": c.title, "updated": c.updated_at.isoformat()} for c in rows
+        ]
+        self.conversations_more = len(rows) == 30
+
+    async def _refresh_notices(self, user_id: int) -> None:
+        rows = await asyncio.to_thread(usage.unread_notices, user_id)
+        self.notices = [{"id": str(n.id), "text": n.text, "level": n.level, "link": n.link} for n in rows]
+
+    async def _open(self, user_id: int, conversation_id: int) -> None:
+        conv = await asyncio.to_thread(history.get_conversation, user_id, conversation_id)
+        page, more = await asyncio.to_thread(history.messages_page, user_id, conversation_id)
+        self.current_id, self.current_title = conv.id, conv.title
+        self.messages = [message_row(m) for m in page]
+        self.older_more = more
+        self.confirm_delete_conversation = False
+
+    @rx.event
+    async def load(self):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        await self._refresh_conversations(user_id)
+        await self._refresh_notices(user_id)
+        self.agent_name = (await asyncio.to_thread(profile.get_profile, user_id)).name
+        if self.current_id:
+            try:
+                await self._open(user_id, self.current_id)
+            except history.NotFound:
+                self.current_id, self.messages = 0, []
+        return rx.call_script(REFRESH_SCRIPT)
+
+    @rx.event
+    async def more_conversations(self):
+        user_id = await self.current_user_id()
+        if user_id is None or not self.conversations:
+            return
+        before = datetime.fromisoformat(self.conversations[-1]["updated"])
+        rows = await asyncio.to_thread(history.list_conversations, user_id, before=before, limit=30)
+        self.conversations += [
+            {"id": str(c.id), "title": c.title, "updated": c.updated_at.isoformat()} for c in rows
+        ]
+        self.conversations_more = len(rows) == 30
+
+    @rx.event
+    async def open_conversation(self, conversation_id: str):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if self.streaming:
+            return None
+        try:
+            await self._open(user_id, int(conversation_id))
+        except (ValueError, history.NotFound):
+            self.error = "That conversation does not exist."
+        return None
+
+    @rx.event
+    async def load_older(self):
+        user_id = await self.current_user_id()
+        if user_id is None or not self.current_id or not self.messages:
+            return
+        before = int(self.messages[0]["id"])
+        page, more = await asyncio.to_thread(
+            history.messages_page, user_id, self.current_id, before_id=before
+        )
+        self.messages = [message_row(m) for m in page] + self.messages
+        self.older_more = more
+
+    @rx.event
+    async def new_conversation(self):
+        if await self.current_user_id() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if not self.streaming:
+            self.current_id, self.current_title, self.messages, self.older_more = 0, "", [], False
+        return None
+
+    # -- sending and streaming ---------------------------------------------------------------
+    @rx.event
+    async def send(self, form: dict):
+        text = str(form.get("message", "")).strip()
+        if not text or self.streaming:
+            return None
+        if await self.current_user_id() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if len(text) > history.MAX_MESSAGE_CHARS:
+            self.error = f"Keep a message under {history.MAX_MESSAGE_CHARS:,} characters."
+            return None
+        self.error = ""
+        self.streaming, self.stop_requested = True, False
+        self.messages.append({**_blank("user"), "content": text})
+        return [rx.set_value("message", ""), ChatState.stream_reply(text)]
+
+    @rx.event
+    def stop(self) -> None:
+        self.stop_requested = True
+
+    @rx.event(background=True)
+    async def stream_reply(self, text: str):
+        async with self:
+            user_id, conversation_id = self._user_id, self.current_id
+
+        async def should_stop() -> bool:
+            async with self:
+                return self.stop_requested
+
+        pending, last_flush = "", time.monotonic()
+        try:
+            async for event in runtime.run_turn(
+                user_id,
+                text,
+                channel="web",
+                conversation_id=conversation_id or None,
+                should_stop=should_stop,
+            ):
+                if event.kind == "text":
+                    pending += event.text
+                    if time.monotonic() - last_flush < FLUSH_EVERY_S:
+                        continue
+                    async with self:
+                        self._append_text(pending, event.message_id)
+                    pending, last_flush = "", time.monotonic()
+                    continue
+                async with self:
+                    if pending:
+                        self._append_text(pending, event.message_id if event.kind == "done" else None)
+                        pending = ""
+                    self._apply(event)
+        finally:
+            async with self:
+                if pending:
+                    self._append_text(pending, None)
+                self.streaming = False
+                if self.messages and self.messages[-1]["status"] == "streaming":
+                    self.messages[-1]["status"] = "stopped" if self.stop_requested else "complete"
+                    self.messages = list(self.messages)
+                await self._refresh_conversations(user_id)
+                await self._refresh_notices(user_id)
+
+    def _append_text(self, text: str, message_id: int | None) -> None:
+        if (
+            not self.messages
+            or self.messages[-1]["role"] != "assistant"
+            or self.messages[-1]["status"] != "streaming"
+        ):
+            self.messages.append({**_blank("assistant"), "status": "streaming"})
+        last = self.messages[-1]
+        last["content"] += text
+        if message_id:
+            last["id"] = str(message_id)
+        self.messages = list(self.messages)
+
+    def _apply(self, event: runtime.TurnEvent) -> None:
+        if event.kind == "user_message":
+            self.current_id = event.conversation_id or self.current_id
+            for m in reversed(self.messages):
+                if m["role"] == "user" and m["id"] == "":
+                    m["id"] = str(event.message_id)
+                    break
+        elif event.kind == "tool_result":
+            self._finish_streaming()
+            row = {
+                **_blank("tool"),
+                "id": str(event.message_id),
+                "content": event.text,
+                "tool_name": str(event.data.get("name", "")),
+                "tool_args": str(event.data.get("arguments", "")),
+            }
+            if event.text.startswith("Waiting: the person has been asked to confirm"):
+                row["status"] = "awaiting_confirmation"
+            self.messages.append(row)
+        elif event.kind == "done":
+            if self.messages and self.messages[-1]["status"] == "streaming":
+                self.messages[-1]["status"] = "stopped" if event.data.get("stopped") else "complete"
+        elif event.kind == "error":
+            self._finish_streaming(error=True)
+            self.messages.append(
+                {**_blank("notice"), "id": str(event.message_id or ""), "content": event.text}
+            )
+        self.messages = list(self.messages)
+
+    def _finish_streaming(self, error: bool = False) -> None:
+        if self.messages and self.messages[-1]["status"] == "streaming":
+            self.messages[-1]["status"] = "error" if error else "complete"
+
+    # -- tool confirmation -------------------------------------------------------------------
+    @rx.event
+    async def answer_confirmation(self, message_id: str, approve: bool):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            result = await runtime.confirm_tool_call(user_id, int(message_id), approve)
+        except (ValueError, history.NotFound):
+            self.error = "That action is no longer waiting for you."
+            return None
+        for m in self.messages:
+            if m["id"] == message_id:
+                m["content"], m["status"] = result, "complete" if approve else "cancelled"
+        self.messages = list(self.messages)
+        return None
+
+    # -- managing ----------------------------------------------------------------------------
+    @rx.event
+    async def rename(self, form: dict):
+        user_id = await self.current_user_id()
+        if user_id is None or not self.current_id:
+            return
+        try:
+            conv = await asyncio.to_thread(
+                history.rename_conversation, user_id, self.current_id, str(form.get("title", ""))
+            )
+        except (ValueError, history.NotFound) as exc:
+            self.error = str(exc)
+            return
+        self.current_title = conv.title
+        await self._refresh_conversations(user_id)
+
+    @rx.event
+    async def delete_message(self, message_id: str):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return
+        try:
+            await asyncio.to_thread(history.delete_message, user_id, int(message_id))
+        except (ValueError, history.NotFound):
+            self.error = "That message is already gone."
+        self.messages = [m for m in self.messages if m["id"] != message_id]
+
+    @rx.event
+    def ask_delete_conversation(self, value: bool) -> None:
+        self.confirm_delete_conversation = value
+
+    @rx.event
+    def ask_delete_all(self, value: bool) -> None:
+        self.confirm_delete_all = value
+
+    @rx.event
+    async def delete_conversation(self):
+        user_id = await self.current_user_id()
+        if user_id is None or not self.current_id or self.streaming:
+            return
+        try:
+            await asyncio.to_thread(history.delete_conversation, user_id, self.current_id)
+        except history.NotFound:
+            pass
+        self.current_id, self.current_title, self.messages = 0, "", []
+        self.confirm_delete_conversation = False
+        await self._refresh_conversations(user_id)
+
+    @rx.event
+    async def delete_all(self):
+        user_id = await self.current_user_id()
+        if user_id is None or self.streaming:
+            return
+        await asyncio.to_thread(history.delete_all_conversations, user_id)
+        self.current_id, self.current_title, self.messages = 0, "", []
+        self.confirm_delete_all = False
+        await self._refresh_conversations(user_id)
+
+    @rx.event
+    async def search(self, form: dict):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return
+        self.search_query = str(form.get("query", ""))[:200]
+        hits = await asyncio.to_thread(history.search_messages, user_id, self.search_query)
+        self.search_results = [
+            {
+                "conversation_id": str(h.conversation_id),
+                "title": h.conversation_title,
+                "snippet": h.snippet,
+                "role": h.role,
+                "time": h.created_at.strftime("%Y-%m-%d %H:%M"),
+            }
+            for h in hits
+        ]
+        self.searched = True
+
+    @rx.event
+    def clear_search(self) -> None:
+        self.search_results, self.searched, self.search_query = [], False, ""
+
+    @rx.event
+    async def dismiss_notice(self, notice_id: str):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return
+        try:
+            await asyncio.to_thread(usage.dismiss_notice, user_id, int(notice_id))
+        except ValueError:
+            return
+        self.notices = [n for n in self.notices if n["id"] != notice_id]
+
+
+def _blank(role: str) -> dict[str, str]:
+    return {
+        "id": "",
+        "role": role,
+        "content": "",
+        "channel": "",
+        "status": "complete",
+        "tool_name": "",
+        "tool_args": "",
+        "time": "",
+    }

@@ -1,0 +1,71 @@
+"""Usage page: this month against the plan's limits, and a chart of daily usage."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from vopix.core import usage
+from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+
+
+def _pct(used: int, limit: int) -> int:
+    return min(100, round(used * 100 / limit)) if limit else 0
+
+
+class UsageState(SessionState):
+    plan_name: str = ""
+    messages_used: int = 0
+    messages_limit: int = 0
+    calls_used: int = 0
+    calls_limit: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    days: list[dict[str, int | str]] = []
+    plans: list[dict[str, str]] = []
+
+    @rx.var
+    def messages_pct(self) -> int:
+        return _pct(self.messages_used, self.messages_limit)
+
+    @rx.var
+    def calls_pct(self) -> int:
+        return _pct(self.calls_used, self.calls_limit)
+
+    @rx.event
+    async def load(self):
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        limits = await asyncio.to_thread(usage.plan_for, user_id)
+        month = await asyncio.to_thread(usage.month_usage, user_id)
+        series = await asyncio.to_thread(usage.daily_usage, user_id, 30)
+        plans = await asyncio.to_thread(usage.list_plans)
+        self.plan_name = limits.name
+        self.messages_used, self.messages_limit = month.messages, limits.messages_per_month
+        self.calls_used, self.calls_limit = month.api_calls, limits.api_calls_per_month
+        self.input_tokens, self.output_tokens = month.input_tokens, month.output_tokens
+        self.days = [
+            {
+                "day": d.day.strftime("%b %d"),
+                "messages": d.messages,
+                "api_calls": d.api_calls,
+                "tokens": d.input_tokens + d.output_tokens,
+            }
+            for d in series
+        ]
+        self.plans = [
+            {
+                "name": p.name,
+                "messages": f"{p.messages_per_month:,}",
+                "calls": f"{p.api_calls_per_month:,}",
+                "storage": f"{p.storage_bytes / 1024**3:.1f} GB"
+                if p.storage_bytes >= 1024**3
+                else f"{p.storage_bytes // 1024**2} MB",
+                "price": "Free" if not p.price_cents else f"{p.price_cents / 100:.2f} / month",
+                "current": "yes" if p.id == limits.plan_id else "",
+            }
+            for p in plans
+        ]
+        return rx.call_script(REFRESH_SCRIPT)
