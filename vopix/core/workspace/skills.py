@@ -1,0 +1,136 @@
+"""Skills and long-term notes: what the agent's system prompt says about the workspace.
+
+A skill is a folder under skills/ with a SKILL.md whose front matter gives a name and a
+description. The prompt lists only those two lines per skill (the full text would crowd the
+model's context); the agent loads a skill's instructions with the load_skill tool when a
+request matches. MEMORY.md at the top of the workspace is always given in full (up to a bound),
+newest notes kept when it has to be cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vopix.core.workspace import store
+from vopix.core.workspace.paths import path_key
+
+SKILLS_FOLDER = "skills"
+SKILL_FILE = "SKILL.md"
+MEMORY_FILE = "MEMORY.md"
+MAX_SKILLS_IN_PROMPT = 50
+MAX_DESCRIPTION_CHARS = 300
+MEMORY_MAX_CHARS = 8_000
+SKILL_MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    description: str
+    folder: str  # e.g. skills/meeting-notes
+    path: str  # its SKILL.md
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """`---` / `key: value` lines / `---` at the very top; returns (fields, the rest). A small
+    subset of YAML on purpose: skills are written by people, and one-line values are enough."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    fields: dict[str, str] = {}
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            return fields, "\n".join(lines[i + 1 :])
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and not line.startswith((" ", "\t", "#")):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            fields[key.strip().lower()] = value
+    return {}, text  # no closing line: not front matter
+
+
+def list_skills(user_id: int) -> list[Skill]:
+    try:
+        entries = store.list_entries(user_id, SKILLS_FOLDER)
+    except (store.NotFound, store.WorkspaceError):
+        return []
+    skills = []
+    for e in entries:
+        parts = e.path.split("/")
+        if e.is_folder or len(parts) != 3 or path_key(parts[2]) != path_key(SKILL_FILE):
+            continue
+        try:
+            _, text = store.read_text(user_id, e.path, max_bytes=SKILL_MAX_BYTES)
+        except store.WorkspaceError:
+            continue
+        fields, _ = parse_front_matter(text)
+        name = " ".join(fields.get("name", "").split()) or parts[1]
+        description = " ".join(fields.get("description", "").split())
+        skills.append(
+            Skill(
+                name[:80],
+                description[:MAX_DESCRIPTION_CHARS] or "(no description: add one to its SKILL.md)",
+                "/".join(parts[:2]),
+                e.path,
+            )
+        )
+    return skills
+
+
+def find_skill(user_id: int, name: str) -> Skill | None:
+    wanted = " ".join((name or "").split()).casefold()
+    for skill in list_skills(user_id):
+        if wanted in (skill.name.casefold(), skill.folder.rpartition("/")[2].casefold()):
+            return skill
+    return None
+
+
+def read_memory(user_id: int) -> str | None:
+    try:
+        view, chunks = store.open_file(user_id, MEMORY_FILE)
+    except (store.NotFound, store.WorkspaceError):
+        return None
+    if not view.is_text:
+        return None
+    if view.size <= 4 * MEMORY_MAX_CHARS:
+        text = b"".join(chunks).decode("utf-8", errors="replace")
+    else:
+        # Keep only the last part of a big file without holding all of it.
+        tail = b""
+        for chunk in chunks:
+            tail = (tail + chunk)[-4 * MEMORY_MAX_CHARS :]
+        text = tail.decode("utf-8", errors="ignore")
+    if len(text) > MEMORY_MAX_CHARS:
+        text = "(…older notes left out; read MEMORY.md for all of them)\n" + text[-MEMORY_MAX_CHARS:]
+    return text.strip()
+
+
+WORKSPACE_GUIDE = """\
+## Your workspace
+You have a private workspace of files, shared with the person (they see it on the Workspace page \
+of the web app). Use the tools list_files, read_file, search_files, write_file, append_file, \
+move_file and delete_file to work with it; writing counts against the person's storage.
+- skills/: each skill is a folder with a SKILL.md of instructions. When a request matches a skill \
+listed below, call load_skill with its name first and follow what it says.
+- scripts/: scripts can be stored and edited here, but you cannot run them: there is no way to \
+execute code yet. Never say you ran a script or know its output; offer to read, explain or edit it.
+- MEMORY.md: your long-term notes about the person, given to you below at the start of every \
+conversation. When they tell you something worth remembering (or ask you to remember), add one \
+short dated line with append_file on MEMORY.md."""
+
+
+def prompt_section(user_id: int) -> str | None:
+    parts = [WORKSPACE_GUIDE]
+    skills = list_skills(user_id)
+    if skills:
+        lines = [f"- {s.name}: {s.description}" for s in skills[:MAX_SKILLS_IN_PROMPT]]
+        if len(skills) > MAX_SKILLS_IN_PROMPT:
+            lines.append(f"- … and {len(skills) - MAX_SKILLS_IN_PROMPT} more (list_files on skills/)")
+        parts.append("Skills available (name: description):\n" + "\n".join(lines))
+    else:
+        parts.append("There are no skills in the workspace yet.")
+    memory = read_memory(user_id)
+    if memory:
+        parts.append(f"Your long-term notes (MEMORY.md):\n<<<\n{memory}\n>>>")
+    return "\n\n".join(parts)

@@ -1,0 +1,461 @@
+"""Each person's workspace: folders and files, written through the storage backend and metered.
+
+Every function takes the user id first and every query filters on it, so one person's paths can
+never name another's files: a path that exists only for someone else is simply "not found".
+Writes are all-or-nothing: a path, size or quota refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from vopix.core.clock import utcnow
+from vopix.core.workspace import search
+from vopix.core.workspace.base import (
+    AlreadyExists,
+    Conflict,
+    EntryView,
+    FileTooLarge,
+    NotFound,
+    QuotaExceeded,
+    UsageView,
+    WorkspaceError,
+    content_type_for,
+    human_size,
+    looks_like_text,
+)
+from vopix.core.workspace.paths import (
+    PathError,
+    ancestors,
+    is_within,
+    name_of,
+    normalize_path,
+    parent_of,
+    path_key,
+)
+from vopix.core.workspace.storage import CHUNK_SIZE, BlobRef, TooLarge, get_storage
+from vopix.db import session_scope
+from vopix.models import Plan, User, WorkspaceEntry, WorkspaceUsage
+from vopix.settings import get_settings
+
+UPGRADE_LINK = "/billing"
+
+
+def _view(e: WorkspaceEntry) -> EntryView:
+    return EntryView(e.path, e.kind, e.size, e.content_type, e.is_text, e.sha256, e.updated_at)
+
+
+def _get(s: Session, user_id: int, path: str, *, lock: bool = False) -> WorkspaceEntry | None:
+    q = select(WorkspaceEntry).where(
+        WorkspaceEntry.user_id == user_id, WorkspaceEntry.path_key == path_key(path)
+    )
+    return s.exec(q.with_for_update() if lock else q).first()
+
+
+def _descendants(s: Session, user_id: int, folder: WorkspaceEntry) -> list[WorkspaceEntry]:
+    prefix = folder.path_key + "/"
+    return list(
+        s.exec(
+            select(WorkspaceEntry).where(
+                WorkspaceEntry.user_id == user_id,
+                func.substr(WorkspaceEntry.path_key, 1, len(prefix)) == prefix,
+            )
+        )
+    )
+
+
+# ---------------------------------------------------------------- the meter and the limits
+
+
+def _plan(s: Session, user_id: int) -> tuple[int, str]:
+    user = s.get(User, user_id)
+    plan = s.get(Plan, user.plan_id if user else "free") or s.get(Plan, "free")
+    return (plan.storage_bytes, plan.name) if plan else (0, "Free")
+
+
+def _ensure_meter(s: Session, user_id: int) -> None:
+    if s.get(WorkspaceUsage, user_id) is not None:
+        return
+    # First write since the workspace existed (or an account older than it): count what is there.
+    size, files = s.exec(
+        select(func.coalesce(func.sum(WorkspaceEntry.size), 0), func.count()).where(
+            WorkspaceEntry.user_id == user_id, WorkspaceEntry.kind == "file"
+        )
+    ).one()
+    try:
+        with s.begin_nested():
+            s.add(WorkspaceUsage(user_id=user_id, bytes_used=int(size), files=int(files)))
+    except IntegrityError:  # another worker made it first
+        pass
+
+
+def _charge(s: Session, user_id: int, delta: int, files: int, *, needed: int = 0) -> None:
+    """Move the meter in the caller's transaction. Growth is a conditional UPDATE, so two
+    uploads racing for the last megabytes cannot both pass."""
+    _ensure_meter(s, user_id)
+    usage = WorkspaceUsage.__table__.c  # type: ignore[attr-defined]
+    values = {"bytes_used": usage.bytes_used + delta, "files": usage.files + files, "updated_at": utcnow()}
+    stmt = update(WorkspaceUsage).where(col(WorkspaceUsage.user_id) == user_id).values(**values)
+    limit, plan_name = _plan(s, user_id)
+    if delta > 0 and limit:
+        if s.execute(stmt.where(usage.bytes_used + delta <= limit)).rowcount == 0:  # type: ignore[attr-defined]
+            used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
+            raise QuotaExceeded(
+                f"Not enough storage: this needs {human_size(needed or delta)} more, but only "
+                f"{human_size(max(0, limit - used))} of your {human_size(limit)} ({plan_name} plan) "
+                f"is free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
+            )
+    else:
+        s.execute(stmt)
+
+
+def usage(user_id: int) -> UsageView:
+    with session_scope() as s:
+        _ensure_meter(s, user_id)
+        row = s.get(WorkspaceUsage, user_id)
+        limit, plan_name = _plan(s, user_id)
+        return UsageView(
+            row.bytes_used if row else 0, row.files if row else 0, limit,
+            get_settings().max_file_bytes, plan_name,
+        )
+
+
+def storage_used(user_id: int) -> int:
+    """Bytes of workspace content this person stores (P08: storage consumed)."""
+    return usage(user_id).bytes_used
+
+
+def too_large_message(name: str, size: int | None, max_file: int) -> str:
+    shown = f" is {human_size(size)};" if size is not None else " is too large:"
+    return f"“{name}”{shown} the largest file allowed is {human_size(max_file)}."
+
+
+# ---------------------------------------------------------------- reading
+
+
+def list_entries(user_id: int, folder: str = "", *, recursive: bool = True) -> list[EntryView]:
+    """Entries under `folder` ("" is the whole workspace), in tree order."""
+    folder = normalize_path(folder, allow_root=True)
+    with session_scope() as s:
+        if folder:
+            f = _get(s, user_id, folder)
+            if f is None or f.kind != "folder":
+                raise NotFound(f"There is no folder “{folder}” in your workspace.")
+            rows = _descendants(s, user_id, f)
+        else:
+            rows = list(s.exec(select(WorkspaceEntry).where(WorkspaceEntry.user_id == user_id)))
+    base_depth = folder.count("/") + 1 if folder else 0
+    if not recursive:
+        rows = [r for r in rows if r.path.count("/") == base_depth]
+    rows.sort(key=lambda r: r.path_key.split("/"))
+    return [_view(r) for r in rows]
+
+
+def stat(user_id: int, path: str) -> EntryView:
+    path = normalize_path(path)
+    with session_scope() as s:
+        e = _get(s, user_id, path)
+        if e is None:
+            raise NotFound(f"There is no “{path}” in your workspace.")
+        return _view(e)
+
+
+def exists(user_id: int, path: str) -> bool:
+    try:
+        stat(user_id, path)
+    except (NotFound, PathError):
+        return False
+    return True
+
+
+def open_file(user_id: int, path: str) -> tuple[EntryView, Iterator[bytes]]:
+    """The file's details and an iterator over its content, chunk by chunk (nothing is read
+    until iterated)."""
+    path = normalize_path(path)
+    with session_scope() as s:
+        e = _get(s, user_id, path)
+        if e is None:
+            raise NotFound(f"There is no “{path}” in your workspace.")
+        if e.kind != "file":
+            raise WorkspaceError(f"“{e.path}” is a folder, not a file.")
+        view, blob_id = _view(e), e.blob_id
+    if blob_id is None or view.size == 0:
+        return view, iter(())
+    return view, get_storage().iter_chunks(user_id, blob_id, view.size)
+
+
+def read_bytes(user_id: int, path: str, max_bytes: int) -> tuple[EntryView, bytes]:
+    """Small files only: refuses a file over `max_bytes` rather than loading it."""
+    view, chunks = open_file(user_id, path)
+    if view.size > max_bytes:
+        raise FileTooLarge(f"“{view.path}” is {human_size(view.size)}, too large to open here.")
+    return view, b"".join(chunks)
+
+
+def read_text(user_id: int, path: str, max_bytes: int = 2 * 1024 * 1024) -> tuple[EntryView, str]:
+    view, data = read_bytes(user_id, path, max_bytes)
+    if not view.is_text:
+        raise WorkspaceError(f"“{view.path}” is not a text file ({view.content_type}).")
+    return view, data.decode("utf-8", errors="replace")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _ensure_folders(s: Session, user_id: int, path: str) -> str:
+    """Create the missing folders above `path`; returns `path` spelled with the existing
+    folders' names, so a file's path always starts with its folder's path."""
+    spelled = ""
+    for folder in ancestors(path):
+        wanted = (spelled + "/" if spelled else "") + name_of(folder)
+        e = _get(s, user_id, wanted)
+        if e is None:
+            e = WorkspaceEntry(user_id=user_id, path=wanted, path_key=path_key(wanted), kind="folder")
+            s.add(e)
+            s.flush()
+        elif e.kind != "folder":
+            raise WorkspaceError(f"“{e.path}” is a file, so it cannot contain “{name_of(path)}”.")
+        spelled = e.path
+    return (spelled + "/" if spelled else "") + name_of(path)
+
+
+def _commit(
+    s: Session,
+    user_id: int,
+    path: str,
+    ref: BlobRef,
+    *,
+    expected_sha256: str | None = None,
+    create_only: bool = False,
+) -> EntryView:
+    """Point `path` at freshly written content, charge the meter, replace the old content."""
+    path = _ensure_folders(s, user_id, path)
+    old = _get(s, user_id, path, lock=True)
+    if old is not None and old.kind == "folder":
+        raise WorkspaceError(f"“{old.path}” is a folder; choose another name for the file.")
+    if old is not None and create_only:
+        raise AlreadyExists(f"“{old.path}” already exists.")
+    if expected_sha256 is not None and (old.sha256 if old else "") != expected_sha256:
+        raise Conflict(f"“{path}” changed since it was opened. Reload it, then make your change again.")
+    _charge(s, user_id, ref.size - (old.size if old else 0), 0 if old else 1, needed=ref.size)
+    complete = len(ref.head) >= ref.size
+    is_text = looks_like_text(ref.head, complete)
+    now = utcnow()
+    if old is None:
+        entry = WorkspaceEntry(
+            user_id=user_id, path=path, path_key=path_key(path), kind="file", created_at=now
+        )
+    else:
+        entry = old
+        if old.blob_id:
+            get_storage().delete(s, user_id, old.blob_id)
+    entry.size, entry.sha256, entry.blob_id = ref.size, ref.sha256, ref.blob_id
+    entry.is_text, entry.content_type = is_text, content_type_for(name_of(entry.path), is_text)
+    entry.updated_at = now
+    s.add(entry)
+    s.flush()
+    assert entry.id is not None
+    search.index(s, user_id, entry.id, ref.head.decode("utf-8", errors="ignore") if is_text else None)
+    return _view(entry)
+
+
+def write_bytes(
+    user_id: int,
+    path: str,
+    data: bytes,
+    *,
+    expected_sha256: str | None = None,
+    create_only: bool = False,
+    session: Session | None = None,
+) -> EntryView:
+    """Write a whole (small) file in one transaction. `expected_sha256` ("" = must not exist
+    yet) turns a lost update into a Conflict; `session` joins the caller's transaction."""
+    path = normalize_path(path)
+    max_file = get_settings().max_file_bytes
+    if len(data) > max_file:
+        raise FileTooLarge(too_large_message(name_of(path), len(data), max_file))
+
+    def run(s: Session) -> EntryView:
+        writer = get_storage().writer(user_id, max_bytes=max_file, session=s)
+        for i in range(0, len(data), CHUNK_SIZE):
+            writer.write(data[i : i + CHUNK_SIZE])
+        ref = writer.finish()
+        return _commit(s, user_id, path, ref, expected_sha256=expected_sha256, create_only=create_only)
+
+    if session is not None:
+        with session.begin_nested():
+            return run(session)
+    with session_scope() as s:
+        return run(s)
+
+
+def write_text(user_id: int, path: str, text: str, **kw) -> EntryView:
+    return write_bytes(user_id, path, text.encode("utf-8"), **kw)
+
+
+@dataclass
+class PendingWrite:
+    """A file being received piece by piece (uploads). Content is stored as it arrives, in
+    short transactions; `commit` makes it visible and charges the meter, `abort` drops it."""
+
+    user_id: int
+    path: str
+    max_file: int
+    room: int
+
+    def __post_init__(self) -> None:
+        self._writer = get_storage().writer(self.user_id, max_bytes=min(self.max_file, max(self.room, 0)))
+        self.received = 0
+
+    def write(self, data: bytes) -> None:
+        self.received += len(data)
+        try:
+            self._writer.write(data)
+        except TooLarge:
+            if self.received > self.max_file:
+                raise FileTooLarge(too_large_message(name_of(self.path), None, self.max_file)) from None
+            raise QuotaExceeded(
+                f"“{name_of(self.path)}” does not fit: only {human_size(self.room)} of your storage is "
+                f"free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
+            ) from None
+
+    def commit(self, *, create_only: bool = False) -> EntryView:
+        ref = self._writer.finish()
+        try:
+            with session_scope() as s:
+                return _commit(s, self.user_id, self.path, ref, create_only=create_only)
+        except BaseException:
+            self._drop(ref)
+            raise
+
+    def _drop(self, ref: BlobRef) -> None:
+        if ref.blob_id:
+            with session_scope() as s:
+                get_storage().delete(s, self.user_id, ref.blob_id)
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+
+def begin_write(user_id: int, path: str) -> PendingWrite:
+    """Validate the path and the room left before any byte is taken (an existing file's size
+    counts as room, since replacing it frees it)."""
+    path = normalize_path(path)
+    u = usage(user_id)
+    if not u.limit_bytes:
+        return PendingWrite(user_id, path, u.max_file_bytes, u.max_file_bytes)
+    with session_scope() as s:
+        old = _get(s, user_id, path)
+        freed = old.size if old is not None and old.kind == "file" else 0
+    room = max(0, u.limit_bytes - u.bytes_used + freed)
+    if room <= 0:
+        raise QuotaExceeded(
+            f"Your storage is full ({human_size(u.bytes_used)} of {human_size(u.limit_bytes)}). "
+            f"Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
+        )
+    return PendingWrite(user_id, path, u.max_file_bytes, room)
+
+
+def write_stream(user_id: int, path: str, chunks: Iterable[bytes]) -> EntryView:
+    pending = begin_write(user_id, path)
+    try:
+        for chunk in chunks:
+            pending.write(chunk)
+    except BaseException:
+        pending.abort()
+        raise
+    return pending.commit()
+
+
+def append_text(user_id: int, path: str, text: str, *, own_line: bool = False) -> EntryView:
+    """Add to the end of a text file (made if missing). The old content is copied chunk by chunk
+    into the new version; a concurrent change to the file is a Conflict, not a lost note.
+    `own_line` puts the addition on a line of its own, ending with a newline."""
+    path = normalize_path(path)
+    if own_line and not text.endswith("\n"):
+        text += "\n"
+    try:
+        view, chunks = open_file(user_id, path)
+    except NotFound:
+        return write_text(user_id, path, text, expected_sha256="")
+    if not view.is_text:
+        raise WorkspaceError(f"“{view.path}” is not a text file; only text files can be appended to.")
+    max_file = get_settings().max_file_bytes
+    with session_scope() as s:
+        writer = get_storage().writer(user_id, max_bytes=max_file, session=s)
+        last = b"\n"
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+                last = chunk[-1:] or last
+            if own_line and last != b"\n":
+                text = "\n" + text
+            writer.write(text.encode("utf-8"))
+        except TooLarge:
+            raise FileTooLarge(too_large_message(view.name, None, max_file)) from None
+        return _commit(s, user_id, path, writer.finish(), expected_sha256=view.sha256)
+
+
+def make_folder(user_id: int, path: str) -> EntryView:
+    path = normalize_path(path)
+    with session_scope() as s:
+        spelled = _ensure_folders(s, user_id, path)
+        existing = _get(s, user_id, spelled)
+        if existing is not None:
+            raise AlreadyExists(f"“{existing.path}” already exists.")
+        e = WorkspaceEntry(user_id=user_id, path=spelled, path_key=path_key(spelled), kind="folder")
+        s.add(e)
+        s.flush()
+        return _view(e)
+
+
+def move(user_id: int, source: str, target: str) -> EntryView:
+    """Rename or move a file or a folder (with everything in it)."""
+    source, target = normalize_path(source), normalize_path(target)
+    with session_scope() as s:
+        e = _get(s, user_id, source, lock=True)
+        if e is None:
+            raise NotFound(f"There is no “{source}” in your workspace.")
+        same = path_key(target) == e.path_key
+        if not same and e.kind == "folder" and is_within(path_key(target), e.path_key):
+            raise WorkspaceError(f"“{e.path}” cannot be moved inside itself.")
+        if not same and _get(s, user_id, target) is not None:
+            raise AlreadyExists(f"“{target}” already exists; choose another name.")
+        if parent_of(target) and path_key(parent_of(target)) != path_key(parent_of(e.path)):
+            target = _ensure_folders(s, user_id, target)
+        elif parent_of(target):
+            target = parent_of(e.path) + "/" + name_of(target)
+        moved = [e, *(_descendants(s, user_id, e) if e.kind == "folder" else [])]
+        old_prefix = e.path
+        for row in moved:
+            new_path = normalize_path(target + row.path[len(old_prefix) :])  # re-checks length, depth
+            row.path, row.path_key, row.updated_at = new_path, path_key(new_path), utcnow()
+        for row in moved:
+            s.add(row)
+        s.flush()
+        return _view(e)
+
+
+def delete(user_id: int, path: str) -> tuple[int, int]:
+    """Delete a file, or a folder and everything in it. Returns (files removed, bytes freed)."""
+    path = normalize_path(path)
+    with session_scope() as s:
+        e = _get(s, user_id, path, lock=True)
+        if e is None:
+            raise NotFound(f"There is no “{path}” in your workspace.")
+        rows = [e, *(_descendants(s, user_id, e) if e.kind == "folder" else [])]
+        files = [r for r in rows if r.kind == "file"]
+        freed = sum(r.size for r in files)
+        for r in files:
+            if r.blob_id:
+                get_storage().delete(s, user_id, r.blob_id)
+        ids = [r.id for r in rows]
+        s.execute(sql_delete(WorkspaceEntry).where(col(WorkspaceEntry.id).in_(ids)))
+        _charge(s, user_id, -freed, -len(files))
+        return len(files), freed
