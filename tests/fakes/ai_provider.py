@@ -337,6 +337,7 @@ def _anthropic_events(body: dict, item: Reply, partial: bool = False) -> Iterato
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # concurrent benchmark clients must not be refused
     daemon_threads = True
     allow_reuse_address = True
     fake: FakeAIProvider

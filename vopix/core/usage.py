@@ -78,7 +78,7 @@ def record_message(user_id: int, now: datetime | None = None) -> None:
     moment = now or utcnow()
     with session_scope() as s:
         _bump(s, user_id, moment.date(), "", messages=1)
-    check_warnings(user_id, moment)
+        _warn(s, user_id, moment)
 
 
 def record_api_call(
@@ -87,26 +87,37 @@ def record_api_call(
     moment = now or utcnow()
     with session_scope() as s:
         _bump(
-            s,
-            user_id,
-            moment.date(),
-            model[:120],
-            api_calls=1,
-            input_tokens=max(0, input_tokens),
-            output_tokens=max(0, output_tokens),
+            s, user_id, moment.date(), model[:120], api_calls=1,
+            input_tokens=max(0, input_tokens), output_tokens=max(0, output_tokens),
         )
-    check_warnings(user_id, moment)
+        _warn(s, user_id, moment)
+
+
+def _plan(s: Session, user_id: int) -> PlanLimits:
+    user = s.get(User, user_id)
+    plan = s.get(Plan, user.plan_id if user else "free") or s.get(Plan, "free")
+    if plan is None:
+        return PlanLimits("free", "Free", 0, 0, 0)
+    return PlanLimits(
+        plan.id, plan.name, plan.messages_per_month, plan.api_calls_per_month, plan.storage_bytes
+    )
+
+
+def _month(s: Session, user_id: int, now: datetime) -> MonthUsage:
+    row = s.exec(
+        select(
+            func.coalesce(func.sum(UsageDaily.messages), 0),
+            func.coalesce(func.sum(UsageDaily.api_calls), 0),
+            func.coalesce(func.sum(UsageDaily.input_tokens), 0),
+            func.coalesce(func.sum(UsageDaily.output_tokens), 0),
+        ).where(UsageDaily.user_id == user_id, col(UsageDaily.day) >= month_start(now))
+    ).one()
+    return MonthUsage(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 def plan_for(user_id: int) -> PlanLimits:
     with session_scope() as s:
-        user = s.get(User, user_id)
-        plan = s.get(Plan, user.plan_id if user else "free") or s.get(Plan, "free")
-        if plan is None:
-            return PlanLimits("free", "Free", 0, 0, 0)
-        return PlanLimits(
-            plan.id, plan.name, plan.messages_per_month, plan.api_calls_per_month, plan.storage_bytes
-        )
+        return _plan(s, user_id)
 
 
 def list_plans() -> list[Plan]:
@@ -115,17 +126,8 @@ def list_plans() -> list[Plan]:
 
 
 def month_usage(user_id: int, now: datetime | None = None) -> MonthUsage:
-    start = month_start(now or utcnow())
     with session_scope() as s:
-        row = s.exec(
-            select(
-                func.coalesce(func.sum(UsageDaily.messages), 0),
-                func.coalesce(func.sum(UsageDaily.api_calls), 0),
-                func.coalesce(func.sum(UsageDaily.input_tokens), 0),
-                func.coalesce(func.sum(UsageDaily.output_tokens), 0),
-            ).where(UsageDaily.user_id == user_id, col(UsageDaily.day) >= start)
-        ).one()
-        return MonthUsage(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return _month(s, user_id, now or utcnow())
 
 
 def daily_usage(user_id: int, days: int = 30, now: datetime | None = None) -> list[DayUsage]:
@@ -153,10 +155,13 @@ def daily_usage(user_id: int, days: int = 30, now: datetime | None = None) -> li
     return out
 
 
-def check_quota(user_id: int, now: datetime | None = None) -> None:
+def check_quota(user_id: int, now: datetime | None = None, session: Session | None = None) -> None:
     """Refuse a turn before any provider call when a monthly limit is reached."""
-    limits = plan_for(user_id)
-    used = month_usage(user_id, now)
+    if session is None:
+        with session_scope() as s:
+            return check_quota(user_id, now, s)
+    limits = _plan(session, user_id)
+    used = _month(session, user_id, now or utcnow())
     if limits.messages_per_month and used.messages >= limits.messages_per_month:
         raise QuotaExceeded(
             f"You have used all {limits.messages_per_month} messages of your {limits.name} plan "
@@ -167,13 +172,18 @@ def check_quota(user_id: int, now: datetime | None = None) -> None:
             f"Your agent has used all {limits.api_calls_per_month} AI calls of your {limits.name} "
             f"plan this month. See plans on the Usage page ({UPGRADE_LINK}) or wait for next month."
         )
+    return None
 
 
 def check_warnings(user_id: int, now: datetime | None = None) -> list[str]:
-    """In-app notices at 80% and 100% of each limit, once per month each."""
-    moment = now or utcnow()
-    limits = plan_for(user_id)
-    used = month_usage(user_id, moment)
+    with session_scope() as s:
+        return _warn(s, user_id, now or utcnow())
+
+
+def _warn(s: Session, user_id: int, moment: datetime) -> list[str]:
+    """In-app notices at 80% and 100% of each limit, once per month each (P12)."""
+    limits = _plan(s, user_id)
+    used = _month(s, user_id, moment)
     month = month_start(moment).strftime("%Y-%m")
     created = []
     for label, value, limit in (
@@ -183,17 +193,23 @@ def check_warnings(user_id: int, now: datetime | None = None) -> list[str]:
         if not limit:
             continue
         for pct in WARN_AT:
-            if value * 100 >= limit * pct:
-                key = f"quota:{label}:{pct}:{month}"
-                text = (
-                    f"You have used {pct}% of this month's {limit} {label}."
-                    if pct < 100
-                    else f"You have reached this month's limit of {limit} {label}."
-                ) + " Upgrade for more."
-                if add_notice(
-                    user_id, key, text, level="warning" if pct < 100 else "error", link=UPGRADE_LINK
-                ):
-                    created.append(key)
+            if value * 100 < limit * pct:
+                continue
+            key = f"quota:{label}:{pct}:{month}"
+            if s.exec(select(Notice.id).where(Notice.user_id == user_id, Notice.key == key)).first():
+                continue
+            text = (
+                f"You have used {pct}% of this month's {limit} {label}."
+                if pct < 100
+                else f"You have reached this month's limit of {limit} {label}."
+            ) + " Upgrade for more."
+            try:
+                with s.begin_nested():
+                    s.add(Notice(user_id=user_id, key=key, text=text, link=UPGRADE_LINK,
+                                 level="warning" if pct < 100 else "error"))
+                created.append(key)
+            except IntegrityError:  # another worker wrote it first
+                pass
     return created
 
 

@@ -157,7 +157,7 @@ class ChatState(SessionState):
             async with self:
                 return self.stop_requested
 
-        pending, last_flush = "", time.monotonic()
+        pending, last_flush = "", 0.0  # the first token is shown at once; later ones batch
         try:
             async for event in runtime.run_turn(
                 user_id,
@@ -225,6 +225,8 @@ class ChatState(SessionState):
         elif event.kind == "done":
             if self.messages and self.messages[-1]["status"] == "streaming":
                 self.messages[-1]["status"] = "stopped" if event.data.get("stopped") else "complete"
+                if event.message_id:
+                    self.messages[-1]["id"] = str(event.message_id)
         elif event.kind == "error":
             self._finish_streaming(error=True)
             self.messages.append(

@@ -27,11 +27,14 @@ from vopix.core.providers import (
     ChatMessage,
     Done,
     ProviderAuthError,
+    ProviderConfig,
     ProviderError,
     ProviderRateLimited,
     TextDelta,
     ToolCall,
     ToolCallEvent,
+    ToolSpec,
+    Usage,
     make_provider,
     stream_with_retry,
 )
@@ -118,6 +121,45 @@ async def _notice(user_id: int, conversation_id: int, text: str, channel: str) -
     return TurnEvent("error", text, m.id, conversation_id)
 
 
+@dataclass
+class _Prepared:
+    config: ProviderConfig
+    messages: list[ChatMessage]
+    specs: list[ToolSpec]
+
+
+def _prepare(user_id: int, conversation_id: int, channel: str) -> _Prepared:
+    """Everything before the provider call, in one worker-thread hop (fast first token)."""
+    usage.check_quota(user_id)
+    config = profile.resolve_provider_config(user_id)
+    usage.record_message(user_id)
+    persona = profile.get_profile(user_id)
+    system = system_prompt(user_id, persona, channel, utcnow())
+    rows = history.recent_for_context(user_id, conversation_id)
+    convo, trimmed = fit_history(to_chat_messages(rows), system, config.model)
+    if trimmed:
+        system = f"{system}\n\n{TRIMMED_NOTE}"
+    specs = [t.spec() for t in tools_for(user_id)]
+    return _Prepared(config, [ChatMessage("system", system), *convo], specs)
+
+
+def _save_step(
+    user_id: int,
+    conversation_id: int,
+    channel: str,
+    text: str,
+    status: str,
+    model: str,
+    usages: list[Usage],
+) -> int | None:
+    """After a model step: its text (if any) and its metered usage, in one hop."""
+    for u in usages:
+        usage.record_api_call(user_id, model, u.input_tokens, u.output_tokens)
+    if not text and status == "complete":
+        return None
+    return history.add_message(user_id, conversation_id, "assistant", text, channel=channel, status=status).id
+
+
 async def respond(
     user_id: int,
     conversation_id: int,
@@ -128,49 +170,27 @@ async def respond(
     """Answer the latest messages of a conversation. Never invents a reply: without a
     provider, over quota, or when the provider fails, the person gets a clear notice."""
     try:
-        await asyncio.to_thread(usage.check_quota, user_id)
-        config = await asyncio.to_thread(profile.resolve_provider_config, user_id)
+        prep = await asyncio.to_thread(_prepare, user_id, conversation_id, channel)
     except usage.QuotaExceeded as exc:
         yield await _notice(user_id, conversation_id, str(exc), channel)
         return
     except profile.NoProviderConfigured:
         yield await _notice(user_id, conversation_id, NO_PROVIDER_TEXT, channel)
         return
-    await asyncio.to_thread(usage.record_message, user_id)
-
-    persona = await asyncio.to_thread(profile.get_profile, user_id)
-    system = await asyncio.to_thread(system_prompt, user_id, persona, channel, utcnow())
-    rows = await asyncio.to_thread(history.recent_for_context, user_id, conversation_id)
-    convo, trimmed = fit_history(to_chat_messages(rows), system, config.model)
-    if trimmed:
-        system = f"{system}\n\n{TRIMMED_NOTE}"
-    messages = [ChatMessage("system", system), *convo]
-    tools = await asyncio.to_thread(tools_for, user_id)
-    specs = [t.spec() for t in tools]
-    provider = make_provider(config, _client())
+    provider = make_provider(prep.config, _client())
+    messages, model = prep.messages, prep.config.model
 
     for _step in range(MAX_STEPS):
         text_parts: list[str] = []
         calls: list[ToolCall] = []
-        assistant_id: int | None = None
+        usages: list[Usage] = []
         last_check = time.monotonic()
         stopped = False
         try:
-            async for event in stream_with_retry(provider, messages, specs):
+            async for event in stream_with_retry(provider, messages, prep.specs):
                 if isinstance(event, TextDelta):
-                    if assistant_id is None:
-                        row = await asyncio.to_thread(
-                            history.add_message,
-                            user_id,
-                            conversation_id,
-                            "assistant",
-                            "",
-                            channel=channel,
-                            status="streaming",
-                        )
-                        assistant_id = row.id
                     text_parts.append(event.text)
-                    yield TurnEvent("text", event.text, assistant_id, conversation_id)
+                    yield TurnEvent("text", event.text, None, conversation_id)
                     if should_stop and time.monotonic() - last_check >= STOP_CHECK_EVERY_S:
                         last_check = time.monotonic()
                         if await should_stop():
@@ -179,38 +199,23 @@ async def respond(
                 elif isinstance(event, ToolCallEvent):
                     calls.append(event.call)
                 elif isinstance(event, Done):
-                    await asyncio.to_thread(
-                        usage.record_api_call,
-                        user_id,
-                        config.model,
-                        event.usage.input_tokens,
-                        event.usage.output_tokens,
-                    )
+                    usages.append(event.usage)
         except ProviderError as err:
-            if assistant_id is not None:
-                await asyncio.to_thread(
-                    history.update_message,
-                    user_id,
-                    assistant_id,
-                    content="".join(text_parts),
-                    status="error",
-                )
+            await asyncio.to_thread(
+                _save_step, user_id, conversation_id, channel, "".join(text_parts), "error", model, usages
+            )
             yield await _notice(user_id, conversation_id, _provider_failure_text(err), channel)
             return
         text = "".join(text_parts)
+        status = "stopped" if stopped else "complete"
+        message_id = await asyncio.to_thread(
+            _save_step, user_id, conversation_id, channel, text, status, model, usages
+        )
         if stopped:
-            if assistant_id is not None:
-                await asyncio.to_thread(
-                    history.update_message, user_id, assistant_id, content=text, status="stopped"
-                )
-            yield TurnEvent("done", text, assistant_id, conversation_id, {"stopped": True})
+            yield TurnEvent("done", text, message_id, conversation_id, {"stopped": True})
             return
-        if assistant_id is not None:
-            await asyncio.to_thread(
-                history.update_message, user_id, assistant_id, content=text, status="complete"
-            )
         if not calls:
-            yield TurnEvent("done", text, assistant_id, conversation_id)
+            yield TurnEvent("done", text, message_id, conversation_id)
             return
         messages.append(ChatMessage("assistant", text, tool_calls=calls))
         for call in calls:
