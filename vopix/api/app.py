@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from vopix import db
-from vopix.api import auth_routes
+from vopix.api import auth_routes, telegram_routes, whatsapp_routes
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -27,5 +27,8 @@ def build_api() -> Starlette:
         Route("/api/auth/session", auth_routes.create_session, methods=["POST"]),
         Route("/api/auth/refresh", auth_routes.refresh_session, methods=["POST"]),
         Route("/api/auth/logout", auth_routes.end_session, methods=["POST"]),
+        Route("/api/telegram/webhook", telegram_routes.webhook, methods=["POST"]),
+        Route("/api/whatsapp/webhook", whatsapp_routes.verify, methods=["GET"]),
+        Route("/api/whatsapp/webhook", whatsapp_routes.webhook, methods=["POST"]),
     ]
     return Starlette(routes=routes)

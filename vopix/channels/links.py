@@ -1,0 +1,247 @@
+"""Linking a Telegram chat or a WhatsApp number to an account with a one-time code.
+
+Codes are random, shown once, stored only as SHA-256, valid 15 minutes and used once. A chat
+id or number is written to the database only when the link succeeds (P07); unlinking deletes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from vopix.core import vault
+from vopix.core.clock import utcnow
+from vopix.db import session_scope
+from vopix.models import ChannelLink, ChannelLinkCode, InboundEvent
+
+CODE_TTL = timedelta(minutes=15)
+CHANNELS = ("telegram", "whatsapp")
+# WhatsApp codes are typed by hand: no 0/O or 1/I/L. 8 characters: 31^8 ~ 8.5e11 codes.
+_WA_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_WA_CODE_LEN = 8
+_WA_LINK = re.compile(r"^\s*link\s+([A-Za-z0-9][A-Za-z0-9 -]{3,20})\s*$", re.IGNORECASE)
+# Abuse prevention: failed link attempts per sender in the code lifetime.
+MAX_FAILED_ATTEMPTS = 8
+
+
+class LinkRefused(Exception):
+    """A link attempt that changes nothing; `reason` picks the reply sent to the chat."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LinkView:
+    channel: str
+    external_id: str
+    display_name: str
+    linked_at: datetime
+    last_inbound_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewCode:
+    code: str
+    expires_at: datetime
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def normalise_whatsapp_code(raw: str) -> str:
+    return re.sub(r"[\s-]", "", raw).upper()
+
+
+def parse_link_command(text: str | None) -> str | None:
+    """The code of a WhatsApp "LINK <code>" message, or None if it is not one."""
+    match = _WA_LINK.match(text or "")
+    return normalise_whatsapp_code(match.group(1)) if match else None
+
+
+def sender_hash(channel: str, external_id: str | int) -> str:
+    """A keyed hash of a sender (chat id or number) for rate limiting: not reversible by a
+    dictionary of phone numbers without the vault key."""
+    ring = vault.keyring()
+    key = hashlib.sha256(b"vopix-channel-sender:" + ring.keys[ring.active_id]).digest()
+    return hmac.new(key, f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def _view(link: ChannelLink) -> LinkView:
+    return LinkView(link.channel, link.external_id, link.display_name, link.linked_at, link.last_inbound_at)
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+
+
+def create_code(user_id: int, channel: str, now: datetime | None = None) -> NewCode:
+    """A fresh one-time code; earlier unused codes of this person for this channel stop working."""
+    _check_channel(channel)
+    moment = now or utcnow()
+    if channel == "telegram":
+        code = secrets.token_urlsafe(24)  # 32 characters of A-Za-z0-9_-
+    else:
+        code = "".join(secrets.choice(_WA_ALPHABET) for _ in range(_WA_CODE_LEN))
+    with session_scope() as s:
+        s.exec(  # type: ignore[call-overload]
+            delete(ChannelLinkCode).where(
+                col(ChannelLinkCode.user_id) == user_id,
+                col(ChannelLinkCode.channel) == channel,
+                col(ChannelLinkCode.used_at).is_(None),
+            )
+        )
+        s.add(
+            ChannelLinkCode(
+                user_id=user_id,
+                channel=channel,
+                code_hash=hash_code(code),
+                created_at=moment,
+                expires_at=moment + CODE_TTL,
+            )
+        )
+    return NewCode(code, moment + CODE_TTL)
+
+
+def get_link(user_id: int, channel: str) -> LinkView | None:
+    with session_scope() as s:
+        link = s.exec(
+            select(ChannelLink).where(ChannelLink.user_id == user_id, ChannelLink.channel == channel)
+        ).first()
+        return _view(link) if link else None
+
+
+def links_for(user_id: int) -> dict[str, LinkView]:
+    with session_scope() as s:
+        rows = s.exec(select(ChannelLink).where(ChannelLink.user_id == user_id)).all()
+        return {r.channel: _view(r) for r in rows}
+
+
+def find_user(channel: str, external_id: str | int) -> int | None:
+    """The account a chat or number is linked to."""
+    with session_scope() as s:
+        return s.exec(
+            select(ChannelLink.user_id).where(
+                ChannelLink.channel == channel, ChannelLink.external_id == str(external_id)
+            )
+        ).first()
+
+
+def failed_attempts(s: Session, sender: str, now: datetime) -> int:
+    return int(
+        s.exec(
+            select(func.count()).where(
+                InboundEvent.sender_hash == sender,
+                InboundEvent.outcome == "link_refused",
+                col(InboundEvent.received_at) > now - CODE_TTL,
+            )
+        ).one()
+    )
+
+
+def redeem(
+    channel: str,
+    code: str,
+    external_id: str | int,
+    display_name: str = "",
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Link the chat/number to the code's account and return the user id.
+
+    Raises LinkRefused(reason) and changes nothing when the code is unknown, expired or used,
+    when this chat is linked to another account, or the account already has another chat.
+    """
+    _check_channel(channel)
+    moment = now or utcnow()
+    external = str(external_id)
+    with session_scope() as s:
+        if failed_attempts(s, sender_hash(channel, external), moment) >= MAX_FAILED_ATTEMPTS:
+            raise LinkRefused("throttled")
+        row = s.exec(
+            select(ChannelLinkCode).where(
+                ChannelLinkCode.code_hash == hash_code(code), ChannelLinkCode.channel == channel
+            )
+        ).first()
+        if row is None:
+            raise LinkRefused("unknown")
+        if row.used_at is not None:
+            raise LinkRefused("used")
+        if row.expires_at <= moment:
+            raise LinkRefused("expired")
+        existing = s.exec(
+            select(ChannelLink).where(ChannelLink.channel == channel, ChannelLink.external_id == external)
+        ).first()
+        if existing is not None:
+            raise LinkRefused("same_account" if existing.user_id == row.user_id else "other_account")
+        mine = s.exec(
+            select(ChannelLink).where(ChannelLink.user_id == row.user_id, ChannelLink.channel == channel)
+        ).first()
+        if mine is not None:
+            raise LinkRefused("account_has_other")
+        row.used_at = moment
+        s.add(row)
+        s.add(
+            ChannelLink(
+                user_id=row.user_id,
+                channel=channel,
+                external_id=external,
+                display_name=display_name[:120],
+                linked_at=moment,
+                last_inbound_at=moment if channel == "whatsapp" else None,
+            )
+        )
+        try:
+            s.flush()
+        except IntegrityError:  # a concurrent redeem of another code won the race
+            raise LinkRefused("other_account") from None
+        return row.user_id
+
+
+def unlink(user_id: int, channel: str) -> bool:
+    """Forget the linked chat or number (the id itself is deleted, not hidden)."""
+    with session_scope() as s:
+        n = s.exec(  # type: ignore[call-overload]
+            delete(ChannelLink).where(
+                col(ChannelLink.user_id) == user_id, col(ChannelLink.channel) == channel
+            )
+        ).rowcount
+        s.exec(  # type: ignore[call-overload]
+            delete(ChannelLinkCode).where(
+                col(ChannelLinkCode.user_id) == user_id, col(ChannelLinkCode.channel) == channel
+            )
+        )
+        return bool(n)
+
+
+def touch_inbound(channel: str, external_id: str, at: datetime) -> None:
+    """Remember the person's latest message time (WhatsApp's 24-hour window starts there)."""
+    with session_scope() as s:
+        link = s.exec(
+            select(ChannelLink).where(ChannelLink.channel == channel, ChannelLink.external_id == external_id)
+        ).first()
+        if link is not None and (link.last_inbound_at is None or link.last_inbound_at < at):
+            link.last_inbound_at = at
+            s.add(link)
+
+
+def purge_codes(now: datetime) -> int:
+    """Scheduled: drop codes that expired or were used (every 15 minutes)."""
+    with session_scope() as s:
+        n = s.exec(  # type: ignore[call-overload]
+            delete(ChannelLinkCode).where(
+                (col(ChannelLinkCode.expires_at) < now) | col(ChannelLinkCode.used_at).is_not(None)
+            )
+        ).rowcount
+        return int(n or 0)

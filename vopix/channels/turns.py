@@ -1,0 +1,142 @@
+"""What every chat channel does with an inbound message from a linked person: save it in the
+one history, run the same agent turn the web chat runs, queue the reply as outbound rows and
+deliver them. Each step is recorded on the event, so a restart resumes where it stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Protocol
+
+from vopix.channels import queue
+from vopix.core import usage
+from vopix.core.agent import history, runtime
+
+log = logging.getLogger("vopix.channels")
+
+UNLINKED_QUIET_SECONDS = 600  # one how-to-link reply per unlinked sender per 10 minutes
+NOT_HANDLED = {
+    "voice": "I can't listen to voice notes yet. Please type your message.",
+    "photo": "I can't look at photos yet. Please describe it in a text message.",
+    "document": "I can't open files sent here yet. Please paste the text, or upload the file "
+    "to your workspace in the web app.",
+    "other": "I can only read text messages for now.",
+}
+
+
+class Transport(Protocol):
+    """A channel's way out: plain replies, queued parts, typing indicator."""
+
+    channel: str
+
+    async def send_plain(self, to: str, text: str) -> None: ...
+
+    async def render(self, to: str, user_id: int, markdown: str) -> list[tuple[str, str]]: ...
+
+    async def deliver(self, item: queue.Outbound, to: str, event_id: int | None) -> None: ...
+
+    def typing(self, to: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+@contextlib.asynccontextmanager
+async def no_typing() -> AsyncIterator[None]:
+    yield
+
+
+async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:
+    """Run the turn and return what the person should read: every assistant text of the
+    turn (in order) and any notice (no provider, quota, provider failure)."""
+    parts: dict[int | None, list[str]] = {}
+    order: list[int | None] = []
+    notices: list[str] = []
+    async for event in runtime.respond(user_id, conversation_id, channel=channel):
+        if event.kind == "text":
+            if event.message_id not in parts:
+                parts[event.message_id] = []
+                order.append(event.message_id)
+            parts[event.message_id].append(event.text)
+        elif event.kind == "error":
+            notices.append(event.text)
+    texts = ["".join(parts[key]).strip() for key in order]
+    return "\n\n".join(t for t in [*texts, *notices] if t)
+
+
+async def answer(
+    event: queue.Claimed, transport: Transport, user_id: int, to: str, text: str
+) -> None:
+    """Exactly-once processing of a linked person's text message, resumable at every stage."""
+    channel = transport.channel
+    conversation_id, message_id = event.conversation_id, event.user_message_id
+    stage = event.stage
+    if stage == "received":
+        conversation_id = await asyncio.to_thread(history.conversation_for_channel, user_id)
+        message_id = await asyncio.to_thread(
+            queue.store_user_message, event.id, user_id, conversation_id, text, channel
+        )
+        stage = "stored"
+    if stage == "stored":
+        assert conversation_id is not None and message_id is not None
+        if event.attempts > 1:  # resumed after a crash or restart mid-turn
+            await asyncio.to_thread(queue.abandon_partial_replies, user_id, conversation_id, message_id)
+        async with transport.typing(to):
+            reply = await run_agent(user_id, conversation_id, channel)
+        parts = await transport.render(to, user_id, reply) if reply else []
+        await asyncio.to_thread(queue.queue_reply, event.id, user_id, channel, parts)
+    # Every delivery moves its row out of 'queued' (sent, failed or skipped), so this ends;
+    # re-reading lets a delivery replace the rest of the reply (WhatsApp's template fallback).
+    while items := await asyncio.to_thread(queue.queued_for, event.id):
+        await transport.deliver(items[0], to, event.id)
+    await asyncio.to_thread(queue.finish, event.id, "answered", user_id=user_id)
+
+
+async def reply_unlinked(event: queue.Claimed, transport: Transport, to: str, how_to: str) -> None:
+    """Tell a stranger how to link, at most once per quiet period; keep nothing about them but
+    the keyed sender hash (abuse prevention)."""
+    recent = await asyncio.to_thread(_recent_unlinked, event.id)
+    if not recent:
+        await transport.send_plain(to, how_to)
+    await asyncio.to_thread(queue.finish, event.id, "unlinked" if not recent else "unlinked_quiet")
+
+
+def _recent_unlinked(event_id: int) -> bool:
+    from datetime import timedelta
+
+    from sqlmodel import col, select
+
+    from vopix.core.clock import utcnow
+    from vopix.db import session_scope
+    from vopix.models import InboundEvent
+
+    with session_scope() as s:
+        ev = s.get(InboundEvent, event_id)
+        if ev is None or not ev.sender_hash:
+            return False
+        since = utcnow() - timedelta(seconds=UNLINKED_QUIET_SECONDS)
+        hit = s.exec(
+            select(InboundEvent.id).where(
+                InboundEvent.sender_hash == ev.sender_hash,
+                InboundEvent.outcome == "unlinked",
+                col(InboundEvent.finished_at) > since,
+                InboundEvent.id != event_id,
+            )
+        ).first()
+        return hit is not None
+
+
+def window_notice(user_id: int, conversation_id: int | None, channel: str, at: datetime, reason: str) -> None:
+    """Tell the person in the web app that the agent could not reply freely on WhatsApp."""
+    text = (
+        "Your agent could not reply freely on WhatsApp: more than 24 hours have passed since "
+        "your last WhatsApp message, and WhatsApp then allows only a pre-approved template "
+        f"message. {reason} The full reply is here in the web app; send any WhatsApp message "
+        "to reopen the conversation there."
+    )
+    usage.add_notice(
+        user_id, f"whatsapp-window-{at:%Y%m%d%H%M%S%f}", text, level="warning", link="/channels"
+    )
+    if conversation_id is not None:
+        with contextlib.suppress(history.NotFound):
+            history.add_message(user_id, conversation_id, "notice", text, channel=channel)

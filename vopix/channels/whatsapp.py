@@ -1,0 +1,261 @@
+"""WhatsApp Cloud API: storing webhook deliveries, answering them, the 24-hour window, and
+delivery status callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from vopix.channels import links, queue, turns
+from vopix.channels.formatting import whatsapp_chunks
+from vopix.channels.whatsapp_protocol import (
+    REENGAGEMENT_ERROR_CODE,
+    GraphError,
+    WhatsAppMessage,
+    build_mark_read,
+    build_template_message,
+    build_text_message,
+    parse_graph_error,
+    parse_send_response,
+    parse_webhook,
+)
+from vopix.core.clock import utcnow
+from vopix.settings import get_settings
+
+log = logging.getLogger("vopix.channels.whatsapp")
+
+CHANNEL = "whatsapp"
+WINDOW = timedelta(hours=24)
+MAX_TRIES = 5
+MAX_RETRY_WAIT = 60.0
+TEXT_TYPES = ("text", "button", "interactive")
+HOW_TO_LINK = (
+    "Hi! This is VOPIX. To talk to your agent here, link this number first: in VOPIX open "
+    "Channels, press “Connect WhatsApp” and send the message it shows (LINK and a code)."
+)
+LINK_REPLIES = {
+    "linked": "Linked! This number now talks to your VOPIX agent, with the same history as the "
+    "web app. Send a message to start.",
+    "unknown": "That code is not valid. In VOPIX, open Channels and press “Connect WhatsApp” for "
+    "a new one.",
+    "expired": "That code has expired (codes work for 15 minutes). In VOPIX, open Channels for a "
+    "new one.",
+    "used": "That code was already used; each code works once. In VOPIX, open Channels for a new "
+    "one.",
+    "other_account": "This number is already linked to another VOPIX account. Unlink it there "
+    "first (Channels → Unlink).",
+    "same_account": "This number is already linked to your VOPIX account. Just send a message.",
+    "account_has_other": "Your VOPIX account is already linked to another WhatsApp number. Unlink "
+    "that one first in VOPIX (Channels → Unlink).",
+    "throttled": "Too many link attempts from this number. Wait 15 minutes and try again.",
+}
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class GraphFailure(Exception):
+    def __init__(self, status: int, error: GraphError | None) -> None:
+        super().__init__(f"graph api answered {status} (code {error.code if error else None})")
+        self.status, self.error = status, error
+
+    @property
+    def outside_window(self) -> bool:
+        return self.error is not None and self.error.code == REENGAGEMENT_ERROR_CODE
+
+
+def enabled() -> bool:
+    cfg = get_settings()
+    return bool(cfg.whatsapp_access_token and cfg.whatsapp_phone_number_id)
+
+
+def _client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = _clients[loop] = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=10.0))
+    return client
+
+
+# --------------------------------------------------------------------------- inbound
+
+
+def _payload(m: WhatsAppMessage) -> dict[str, Any]:
+    return {
+        "id": m.id, "from": m.from_, "timestamp": int(m.timestamp.timestamp()), "type": m.type,
+        "text": m.text, "name": m.profile_name or "", "voice": m.voice,
+    }
+
+
+def ingest(body: object) -> int:
+    """Store a webhook delivery's messages (duplicates ignored) and apply its status
+    callbacks. Raises MalformedPayload for a body that is not a WhatsApp webhook."""
+    batch = parse_webhook(body)
+    ours = get_settings().whatsapp_phone_number_id
+    events = [
+        queue.NewEvent(m.id, _payload(m), links.sender_hash(CHANNEL, m.from_))
+        for m in batch.messages
+        if not ours or m.phone_number_id == ours
+    ]
+    stored = queue.store_events(CHANNEL, events)
+    for st in batch.statuses:
+        changed = queue.apply_status(st.id, st.status, st.timestamp, st.error_title or "")
+        if changed and changed[1] == "failed" and st.error_code == REENGAGEMENT_ERROR_CODE:
+            turns.window_notice(changed[0], None, CHANNEL, st.timestamp, "WhatsApp refused a reply.")
+    return stored
+
+
+def _media_kind(kind: str, voice: bool) -> str:
+    if kind in ("audio", "voice"):
+        return "voice" if voice else "document"
+    return {"image": "photo", "document": "document", "video": "document"}.get(kind, "other")
+
+
+async def handle(event: queue.Claimed) -> None:
+    p = event.payload
+    to, kind, text = str(p.get("from", "")), str(p.get("type", "")), p.get("text")
+    if not to:
+        await asyncio.to_thread(queue.finish, event.id, "ignored")
+        return
+    transport = WhatsAppTransport()
+    if event.stage != "received" and event.user_id is not None:
+        await turns.answer(event, transport, event.user_id, to, text or "")
+        return
+    code = links.parse_link_command(text) if kind == "text" else None
+    if code:
+        try:
+            user_id = await asyncio.to_thread(links.redeem, CHANNEL, code, to, str(p.get("name", "")))
+        except links.LinkRefused as refused:
+            await transport.send_plain(to, LINK_REPLIES.get(refused.reason, LINK_REPLIES["unknown"]))
+            await asyncio.to_thread(queue.finish, event.id, "link_refused")
+            return
+        await transport.send_plain(to, LINK_REPLIES["linked"])
+        await asyncio.to_thread(queue.finish, event.id, "linked", user_id=user_id)
+        return
+    user_id = await asyncio.to_thread(links.find_user, CHANNEL, to)
+    if user_id is None:
+        await turns.reply_unlinked(event, transport, to, HOW_TO_LINK)
+        return
+    sent_at = datetime.fromtimestamp(int(p.get("timestamp") or 0), tz=UTC)
+    await asyncio.to_thread(links.touch_inbound, CHANNEL, to, min(sent_at, utcnow()))
+    await transport.mark_read(str(p.get("id", "")))
+    if kind not in TEXT_TYPES or not (text or "").strip():
+        reply = turns.NOT_HANDLED.get(_media_kind(kind, bool(p.get("voice"))), turns.NOT_HANDLED["other"])
+        await transport.send_plain(to, reply)
+        await asyncio.to_thread(queue.finish, event.id, "not_handled", user_id=user_id)
+        return
+    await turns.answer(event, transport, user_id, to, text or "")
+
+
+# --------------------------------------------------------------------------- outbound
+
+
+def window_open(last_inbound_at: datetime | None, now: datetime | None = None) -> bool:
+    return last_inbound_at is not None and (now or utcnow()) - last_inbound_at < WINDOW
+
+
+class WhatsAppTransport:
+    channel = CHANNEL
+
+    async def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /{phone-number-id}/messages; 429 and 5xx are retried (Retry-After honoured)."""
+        cfg = get_settings()
+        base = f"{cfg.whatsapp_api_base_url}/{cfg.whatsapp_api_version}"
+        url = f"{base}/{cfg.whatsapp_phone_number_id}/messages"
+        headers = {"Authorization": f"Bearer {cfg.whatsapp_access_token}"}
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                response = await _client().post(url, json=body, headers=headers)
+            except httpx.TransportError:
+                if attempt == MAX_TRIES:
+                    raise
+                await asyncio.sleep(min(2 ** (attempt - 1), 10))
+                continue
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if response.status_code < 300 and isinstance(data, dict):
+                return data
+            retryable = response.status_code == 429 or response.status_code >= 500
+            if not retryable or attempt == MAX_TRIES:
+                raise GraphFailure(response.status_code, parse_graph_error(data))
+            await asyncio.sleep(_retry_after(response, attempt))
+        raise AssertionError("unreachable")
+
+    async def send_plain(self, to: str, text: str) -> None:
+        for part in whatsapp_chunks(text):
+            try:
+                await self.post(build_text_message(to, part))
+            except (GraphFailure, httpx.HTTPError) as exc:
+                log.warning("whatsapp: reply refused (%s)", type(exc).__name__)
+                return
+
+    async def mark_read(self, message_id: str) -> None:
+        if message_id:
+            with contextlib.suppress(GraphFailure, httpx.HTTPError):
+                await self.post(build_mark_read(message_id))
+
+    async def render(self, to: str, user_id: int, markdown: str) -> list[tuple[str, str]]:
+        link = await asyncio.to_thread(links.get_link, user_id, CHANNEL)
+        if link is None or not window_open(link.last_inbound_at):
+            return [("template", "")]
+        return [("text", part) for part in whatsapp_chunks(markdown)]
+
+    async def deliver(self, item: queue.Outbound, to: str, event_id: int | None) -> None:
+        if item.kind == "template":
+            await self._send_template(item, to, event_id)
+            return
+        try:
+            data = await self.post(build_text_message(to, item.body))
+        except GraphFailure as exc:
+            if not exc.outside_window:
+                reason = exc.error.message if exc.error else f"HTTP {exc.status}"
+                await asyncio.to_thread(queue.mark_failed, item.id, reason)
+                return
+            await asyncio.to_thread(queue.mark_failed, item.id, "outside the 24-hour window")
+            if event_id is not None:
+                await asyncio.to_thread(queue.skip_queued, event_id, "outside the 24-hour window")
+                await asyncio.to_thread(
+                    queue.queue_reply, event_id, item.user_id, CHANNEL, [("template", "")]
+                )
+            return
+        await asyncio.to_thread(queue.mark_sent, item.id, parse_send_response(data))
+
+    async def _send_template(self, item: queue.Outbound, to: str, event_id: int | None) -> None:
+        cfg = get_settings()
+        conversation_id = await asyncio.to_thread(queue.conversation_of, event_id)
+        if not cfg.whatsapp_template_name:
+            await asyncio.to_thread(queue.mark_failed, item.id, "no template configured", "skipped")
+            reason = "No template message is configured, so nothing was sent there."
+        else:
+            try:
+                data = await self.post(
+                    build_template_message(to, cfg.whatsapp_template_name, cfg.whatsapp_template_language)
+                )
+            except GraphFailure as exc:
+                await asyncio.to_thread(queue.mark_failed, item.id, exc.error.message if exc.error else "")
+                reason = "Even the template message was refused."
+            else:
+                await asyncio.to_thread(queue.mark_sent, item.id, parse_send_response(data))
+                reason = "A short template message told you there is a reply waiting."
+        await asyncio.to_thread(turns.window_notice, item.user_id, conversation_id, CHANNEL, utcnow(), reason)
+
+    @contextlib.asynccontextmanager
+    async def typing(self, to: str) -> AsyncIterator[None]:
+        yield
+
+
+def _retry_after(response: httpx.Response, attempt: int) -> float:
+    raw = response.headers.get("retry-after", "")
+    try:
+        return min(max(float(raw), 0.0), MAX_RETRY_WAIT)
+    except ValueError:
+        return float(min(2 ** (attempt - 1), 10))

@@ -1,0 +1,147 @@
+"""The inbound worker: claims stored events and answers them, a few at a time.
+
+Runs as a lifespan task in every app process (claims are exclusive, so several processes
+share the work), and in `python -m vopix telegram-poll`. Webhook routes wake it at once; it
+also looks for work every second (events stored by another process, leases that ran out
+after a crash: a restart resumes unfinished turns exactly where they stopped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+from vopix.channels import links, queue, telegram, whatsapp
+from vopix.core.jobs import Job, register_job
+from vopix.settings import get_settings
+
+log = logging.getLogger("vopix.channels.worker")
+
+CONCURRENCY = 8
+IDLE_POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+HANDLERS: dict[str, Callable[[queue.Claimed], Awaitable[None]]] = {
+    "telegram": telegram.handle,
+    "whatsapp": whatsapp.handle,
+}
+_wake: asyncio.Event | None = None
+
+register_job(Job("purge_channel_link_codes", timedelta(minutes=15), links.purge_codes))
+register_job(Job("purge_channel_events", timedelta(hours=1), queue.purge))
+
+
+def notify() -> None:
+    """Tell this process's worker that new events were stored."""
+    if _wake is not None:
+        _wake.set()
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:16]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+async def process(event: queue.Claimed, wid: str) -> None:
+    """Run one claimed event; on an error it stays claimed and is retried when the lease
+    runs out (at most queue.MAX_ATTEMPTS times)."""
+    if await asyncio.to_thread(queue.give_up_if_exhausted, event):
+        log.error("%s event %s failed %s times; giving up", event.channel, event.id, event.attempts - 1)
+        return
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(queue.heartbeat, event.id, wid)
+
+    heart = asyncio.create_task(beat())
+    try:
+        handler = HANDLERS.get(event.channel)
+        if handler is None:
+            await asyncio.to_thread(queue.finish, event.id, "unknown_channel", status="failed")
+        else:
+            await handler(event)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        # The message and traceback types only: never the content of the event.
+        log.error("%s event %s failed (attempt %s): %s", event.channel, event.id, event.attempts,
+                  type(exc).__name__)
+    finally:
+        heart.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heart
+
+
+async def drain(wid: str | None = None, *, limit: int = 1000) -> int:
+    """Process every claimable event now, one after the other (tests, the CLI)."""
+    wid = wid or worker_id()
+    done = 0
+    while done < limit:
+        event = await asyncio.to_thread(queue.claim, wid)
+        if event is None:
+            break
+        await process(event, wid)
+        done += 1
+    return done
+
+
+async def run(concurrency: int = CONCURRENCY, idle_poll: float = IDLE_POLL_SECONDS) -> None:
+    """Claim and process events forever, at most `concurrency` at a time."""
+    global _wake
+    _wake = wake = asyncio.Event()
+    wid = worker_id()
+    slots = asyncio.Semaphore(concurrency)
+    running: set[asyncio.Task[None]] = set()
+
+    async def one(event: queue.Claimed) -> None:
+        try:
+            await process(event, wid)
+        finally:
+            slots.release()
+
+    try:
+        unfinished = await asyncio.to_thread(queue.pending_count)
+        if unfinished:
+            log.info("resuming %s unfinished channel events", unfinished)
+        while True:
+            await slots.acquire()
+            wake.clear()  # a notify() from now on wakes the wait below at once
+            try:
+                event = await asyncio.to_thread(queue.claim, wid)
+            except Exception as exc:
+                log.warning("channel worker could not claim (%s); retrying", type(exc).__name__)
+                event = None
+            if event is None:
+                slots.release()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), idle_poll)
+                continue
+            task = asyncio.create_task(one(event))
+            running.add(task)
+            task.add_done_callback(running.discard)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if _wake is wake:
+            _wake = None
+
+
+@contextlib.asynccontextmanager
+async def channels_lifespan() -> AsyncIterator[None]:
+    """App lifespan: the worker, and the Telegram poller when VOPIX_TELEGRAM_POLLING is on."""
+    tasks = [asyncio.create_task(run(), name="channel-worker")]
+    if get_settings().telegram_polling and telegram.enabled():
+        tasks.append(asyncio.create_task(telegram.poll(notify), name="telegram-poll"))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
