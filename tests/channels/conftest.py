@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import pytest_asyncio
 
-from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.ai_provider import FakeAIProvider, make_fixture
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
 
 fake_ai = make_fixture()

@@ -47,21 +47,20 @@ async def no_typing() -> AsyncIterator[None]:
 
 
 async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:
-    """Run the turn and return what the person should read: every assistant text of the
-    turn (in order) and any notice (no provider, quota, provider failure)."""
-    parts: dict[int | None, list[str]] = {}
-    order: list[int | None] = []
-    notices: list[str] = []
+    """Run the turn and return what the person should read: the text of every model step
+    (in order, tool steps included) and any notice (no provider, quota, provider failure)."""
+    steps: list[str] = []
+    current: list[str] = []
     async for event in runtime.respond(user_id, conversation_id, channel=channel):
         if event.kind == "text":
-            if event.message_id not in parts:
-                parts[event.message_id] = []
-                order.append(event.message_id)
-            parts[event.message_id].append(event.text)
-        elif event.kind == "error":
-            notices.append(event.text)
-    texts = ["".join(parts[key]).strip() for key in order]
-    return "\n\n".join(t for t in [*texts, *notices] if t)
+            current.append(event.text)
+        elif event.kind in ("tool_result", "done", "error"):
+            steps.append("".join(current).strip())
+            current = []
+            if event.kind == "error":
+                steps.append(event.text.strip())
+    steps.append("".join(current).strip())
+    return "\n\n".join(t for t in steps if t)
 
 
 async def answer(
