@@ -251,3 +251,18 @@ def test_token_from_cookie_header() -> None:
     assert sessions.token_from_cookie_header("a=1; vopix_session=abc-DEF_1; b=2") == "abc-DEF_1"
     assert sessions.token_from_cookie_header("other=1") == ""
     assert sessions.token_from_cookie_header(None) == ""
+
+
+@pytest.mark.promise("P12")
+def test_token_reuse_and_password_change_raise_security_alerts(make_user, settings_env) -> None:
+    from vopix.core import accounts, usage
+
+    settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="0")
+    user_id, _, password = make_user()
+    old, _ = sessions.start_session(user_id, ip="203.0.113.9", user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/150")
+    assert sessions.refresh(old).new_token
+    assert sessions.refresh(old) is None  # replayed: the login is revoked
+    alerts = usage.unread_notices(user_id)
+    assert len(alerts) == 1 and "Chrome on Linux, 203.0.113.9" in alerts[0].text
+    accounts.change_password(user_id, password, "a-completely-new-pass")
+    assert any("password was changed" in n.text for n in usage.unread_notices(user_id))

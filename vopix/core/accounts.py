@@ -19,7 +19,7 @@ from vopix.core.passwords import (
     verify_password,
 )
 from vopix.db import session_scope
-from vopix.models import LoginAttempt, LoginNonce, User
+from vopix.models import LoginAttempt, LoginNonce, Notice, User
 from vopix.settings import get_settings
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -182,6 +182,13 @@ def change_password(user_id: int, current: str, new: str) -> None:
             raise AccountError(str(exc)) from exc
         user.updated_at = utcnow()
         s.add(user)
+        s.add(
+            Notice(
+                user_id=user_id, key=f"security:password:{user.updated_at.isoformat()}", level="info",
+                text="Your password was changed. If that was not you, contact support at once.",
+                link="/account",
+            )
+        )
 
 
 def change_email(user_id: int, password: str, new_email: str) -> UserView:

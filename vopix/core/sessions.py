@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from vopix.core.clock import utcnow
 from vopix.core.passwords import sha256_hex
 from vopix.db import session_scope
-from vopix.models import AuthSession, RefreshToken
+from vopix.models import AuthSession, Notice, RefreshToken
 from vopix.settings import get_settings
 
 COOKIE_NAME = "vopix_session"
@@ -81,6 +81,19 @@ def _revoke(s: Session, row: AuthSession, reason: str, now: datetime) -> None:
         row.revoked_at = now
         row.revoked_reason = reason
         s.add(row)
+        if reason == "token_reuse":
+            # A security alert (P12): someone replayed an old copy of this login's cookie.
+            s.add(
+                Notice(
+                    user_id=row.user_id, key=f"security:token_reuse:{row.id}", level="error",
+                    text=(
+                        f"We signed out a session ({describe_user_agent(row.user_agent)}, "
+                        f"{row.ip or 'unknown IP'}) because an old copy of its login cookie was "
+                        "used. If that was not you, change your password."
+                    ),
+                    link="/account",
+                )
+            )
 
 
 def _lookup(

@@ -73,12 +73,15 @@ def _bump(s: Session, user_id: int, day: date, model: str, **deltas: int) -> Non
     s.add(row)
 
 
-def record_message(user_id: int, now: datetime | None = None) -> None:
+def record_message(user_id: int, now: datetime | None = None, session: Session | None = None) -> None:
     """Every message a person sends counts toward the monthly message limit."""
     moment = now or utcnow()
-    with session_scope() as s:
-        _bump(s, user_id, moment.date(), "", messages=1)
-        _warn(s, user_id, moment)
+    if session is None:
+        with session_scope() as s:
+            return record_message(user_id, moment, s)
+    _bump(session, user_id, moment.date(), "", messages=1)
+    _warn(session, user_id, moment)
+    return None
 
 
 def record_api_call(
@@ -87,8 +90,13 @@ def record_api_call(
     moment = now or utcnow()
     with session_scope() as s:
         _bump(
-            s, user_id, moment.date(), model[:120], api_calls=1,
-            input_tokens=max(0, input_tokens), output_tokens=max(0, output_tokens),
+            s,
+            user_id,
+            moment.date(),
+            model[:120],
+            api_calls=1,
+            input_tokens=max(0, input_tokens),
+            output_tokens=max(0, output_tokens),
         )
         _warn(s, user_id, moment)
 
@@ -205,8 +213,15 @@ def _warn(s: Session, user_id: int, moment: datetime) -> list[str]:
             ) + " Upgrade for more."
             try:
                 with s.begin_nested():
-                    s.add(Notice(user_id=user_id, key=key, text=text, link=UPGRADE_LINK,
-                                 level="warning" if pct < 100 else "error"))
+                    s.add(
+                        Notice(
+                            user_id=user_id,
+                            key=key,
+                            text=text,
+                            link=UPGRADE_LINK,
+                            level="warning" if pct < 100 else "error",
+                        )
+                    )
                 created.append(key)
             except IntegrityError:  # another worker wrote it first
                 pass

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from vopix.core.clock import utcnow
 from vopix.db import session_scope
@@ -154,12 +154,14 @@ def put_secret(user_id: int, purpose: str, plaintext: str, *, secret_id: str | N
         return sid
 
 
-def get_secret(user_id: int, secret_id: str) -> str:
-    with session_scope() as s:
-        row = s.get(Secret, secret_id)
-        if row is None or row.user_id != user_id:
-            raise VaultError("secret not found")
-        return _decrypt_row(keyring(), row)
+def get_secret(user_id: int, secret_id: str, session: Session | None = None) -> str:
+    if session is None:
+        with session_scope() as s:
+            return get_secret(user_id, secret_id, s)
+    row = session.get(Secret, secret_id)
+    if row is None or row.user_id != user_id:
+        raise VaultError("secret not found")
+    return _decrypt_row(keyring(), row)
 
 
 def secret_hint(user_id: int, secret_id: str) -> str | None:

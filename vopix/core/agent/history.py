@@ -200,24 +200,41 @@ def _title_from(content: str) -> str:
     return (words[:57] + "…") if len(words) > 60 else words
 
 
+_MESSAGE_COLUMNS = (
+    Message.id, Message.conversation_id, Message.role, Message.content, Message.channel,
+    Message.status, Message.tool_name, Message.tool_args, Message.created_at,
+)
+
+
 def messages_page(
     user_id: int, conversation_id: int, *, before_id: int | None = None, limit: int = PAGE
 ) -> tuple[list[MessageView], bool]:
     """The latest `limit` messages before `before_id`, oldest first, and whether older exist.
-    Uses the (conversation_id, id) index, so a 10,000-message conversation opens instantly."""
+    Uses the (conversation_id, id) index, so a 10,000-message conversation opens instantly;
+    plain column rows, not ORM objects, because this runs on every turn."""
     with session_scope() as s:
-        _own_conversation(s, user_id, conversation_id)
-        q = select(Message).where(Message.conversation_id == conversation_id)
-        if before_id is not None:
-            q = q.where(col(Message.id) < before_id)
-        rows = list(s.exec(q.order_by(col(Message.id).desc()).limit(limit + 1)))
-        more = len(rows) > limit
-        return [_msg(m) for m in reversed(rows[:limit])], more
+        return _page(s, user_id, conversation_id, before_id, limit)
 
 
-def recent_for_context(user_id: int, conversation_id: int, limit: int = 200) -> list[MessageView]:
-    page, _ = messages_page(user_id, conversation_id, limit=limit)
-    return page
+def _page(
+    s: Session, user_id: int, conversation_id: int, before_id: int | None, limit: int
+) -> tuple[list[MessageView], bool]:
+    _own_conversation(s, user_id, conversation_id)
+    q = select(*_MESSAGE_COLUMNS).where(Message.conversation_id == conversation_id)
+    if before_id is not None:
+        q = q.where(col(Message.id) < before_id)
+    rows = list(s.exec(q.order_by(col(Message.id).desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    return [MessageView(*r) for r in reversed(rows[:limit])], more
+
+
+def recent_for_context(
+    user_id: int, conversation_id: int, limit: int = 200, session: Session | None = None
+) -> list[MessageView]:
+    if session is None:
+        with session_scope() as s:
+            return _page(s, user_id, conversation_id, None, limit)[0]
+    return _page(session, user_id, conversation_id, None, limit)[0]
 
 
 def conversation_for_channel(user_id: int) -> int:

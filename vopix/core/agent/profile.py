@@ -164,14 +164,36 @@ def remove_own_key(user_id: int) -> ProfileView:
     return get_profile(user_id)
 
 
-def resolve_provider_config(user_id: int) -> ProviderConfig:
+def resolve_provider_config(user_id: int, session: Session | None = None) -> ProviderConfig:
     """The provider this person's messages go to (P23): theirs, else the operator's default."""
+    return load_for_turn(user_id, session)[0]
+
+
+def load_for_turn(user_id: int, session: Session | None = None) -> tuple[ProviderConfig, ProfileView]:
+    """Provider and persona for one turn, read in the caller's session when given."""
+    if session is None:
+        with session_scope() as s:
+            return load_for_turn(user_id, s)
+    row = _get_or_create(session, user_id)
+    view = ProfileView(
+        name=row.name,
+        personality=row.personality,
+        language=row.language,
+        timezone=row.timezone,
+        provider_kind=row.provider_kind,
+        model=row.model,
+        base_url=row.base_url,
+        has_own_key=row.api_key_secret_id is not None,
+        key_hint="",
+    )
+    return _provider_config(session, row), view
+
+
+def _provider_config(s: Session, row: AgentProfile) -> ProviderConfig:
     cfg = get_settings()
-    with session_scope() as s:
-        row = _get_or_create(s, user_id)
-        kind, model, base_url, secret_id = row.provider_kind, row.model, row.base_url, row.api_key_secret_id
+    kind, model, base_url, secret_id = row.provider_kind, row.model, row.base_url, row.api_key_secret_id
     if kind:
-        key = vault.get_secret(user_id, secret_id) if secret_id else ""
+        key = vault.get_secret(row.user_id, secret_id, s) if secret_id else ""
         if not key and not base_url:
             raise NoProviderConfigured("Add your API key for this provider in Agent settings.")
         return ProviderConfig(kind, base_url, key, model)  # "" base URL = the provider's own

@@ -38,6 +38,7 @@ from vopix.core.providers import (
     make_provider,
     stream_with_retry,
 )
+from vopix.db import session_scope
 
 MAX_STEPS = 8
 MAX_TOOL_RESULT_CHARS = 20_000
@@ -130,12 +131,12 @@ class _Prepared:
 
 def _prepare(user_id: int, conversation_id: int, channel: str) -> _Prepared:
     """Everything before the provider call, in one worker-thread hop (fast first token)."""
-    usage.check_quota(user_id)
-    config = profile.resolve_provider_config(user_id)
-    usage.record_message(user_id)
-    persona = profile.get_profile(user_id)
+    with session_scope() as s:
+        usage.check_quota(user_id, session=s)
+        config, persona = profile.load_for_turn(user_id, s)
+        usage.record_message(user_id, session=s)
+        rows = history.recent_for_context(user_id, conversation_id, session=s)
     system = system_prompt(user_id, persona, channel, utcnow())
-    rows = history.recent_for_context(user_id, conversation_id)
     convo, trimmed = fit_history(to_chat_messages(rows), system, config.model)
     if trimmed:
         system = f"{system}\n\n{TRIMMED_NOTE}"
