@@ -8,6 +8,7 @@ import json
 import sys
 
 from vopix import db
+from vopix.channels.commands import add_commands as add_channel_commands
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -50,6 +51,7 @@ def _vault(args: argparse.Namespace) -> int:
 
 
 def _retention(_args: argparse.Namespace) -> int:
+    import vopix.channels.worker  # noqa: F401  (registers the channel clean-up jobs)
     from vopix.core import jobs
 
     print(json.dumps(jobs.run_all_once(), indent=2))
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(fn=_vault)
     sub.add_parser("retention", help="run the retention jobs once now").set_defaults(fn=_retention)
+    add_channel_commands(sub)
     return parser
 
 

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from vopix import db
-from vopix.api import auth_routes, telegram_routes, whatsapp_routes
+from vopix.api import auth_routes, telegram_routes, whatsapp_routes, workspace_routes
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -30,5 +30,7 @@ def build_api() -> Starlette:
         Route("/api/telegram/webhook", telegram_routes.webhook, methods=["POST"]),
         Route("/api/whatsapp/webhook", whatsapp_routes.verify, methods=["GET"]),
         Route("/api/whatsapp/webhook", whatsapp_routes.webhook, methods=["POST"]),
+        Route("/api/workspace/file", workspace_routes.download_file, methods=["GET"]),
+        Route("/api/workspace/zip", workspace_routes.download_zip, methods=["GET"]),
     ]
     return Starlette(routes=routes)

@@ -76,6 +76,11 @@ def enabled() -> bool:
     return bool(cfg.whatsapp_access_token and cfg.whatsapp_phone_number_id)
 
 
+def platform_number() -> str:
+    """The number people write to, as shown on the Channels page."""
+    return get_settings().whatsapp_number
+
+
 def _client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)

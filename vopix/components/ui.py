@@ -10,6 +10,7 @@ NAV_LINKS = [
     ("Chat", "/chat"),
     ("Agent", "/settings"),
     ("Usage", "/usage"),
+    ("Channels", "/channels"),
     ("Account", "/account"),
 ]
 
