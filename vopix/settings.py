@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
 
 

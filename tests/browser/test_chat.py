@@ -110,3 +110,34 @@ def test_usage_page_shows_figures_and_a_chart(page, provider) -> None:
     expect(page.get_by_role("img", name=re.compile("Chart of daily messages"))).to_be_visible()
     expect(page.locator(".recharts-bar-rectangle").first).to_be_attached()
     expect(page.get_by_role("table", name="Plans")).to_contain_text("(your plan)")
+
+
+def test_scrolling_up_fetches_older_messages(page) -> None:
+    from sqlalchemy import insert
+
+    from vopix.core import accounts
+    from vopix.core.agent import history
+    from vopix.core.clock import utcnow
+    from vopix.db import session_scope
+    from vopix.models import Message
+
+    email = f"scroll-{secrets.token_hex(4)}@example.com"
+    sign_up(page, email)
+    user_id = accounts.find_user_id(email)
+    conv = history.create_conversation(user_id, "Long talk").id
+    with session_scope() as s:
+        s.execute(insert(Message), [
+            {"conversation_id": conv, "user_id": user_id, "role": "user", "content": f"line {i}",
+             "channel": "web", "status": "complete", "created_at": utcnow()}
+            for i in range(150)
+        ])
+    page.goto("/chat")
+    page.get_by_role("button", name="Long talk").click()
+    log = page.get_by_role("log", name="Messages")
+    expect(log).to_contain_text("line 149")
+    expect(log.get_by_role("article")).to_have_count(history.PAGE)
+    log.evaluate("l => { l.scrollTop = 0; }")
+    expect(log.get_by_role("article")).to_have_count(2 * history.PAGE)
+    log.evaluate("l => { l.scrollTop = 0; }")
+    expect(log.get_by_role("article")).to_have_count(150)
+    expect(page.get_by_role("button", name="Load older messages")).to_have_count(0)

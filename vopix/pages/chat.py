@@ -260,22 +260,21 @@ def _conversation() -> rx.Component:
     )
     return rx.el.section(
         header,
-        rx.cond(
-            ChatState.older_more,
-            rx.el.button(
-                "Load older messages",
-                on_click=ChatState.load_older,
-                type="button",
-                class_name="vx-button-quiet",
-            ),
-        ),
         rx.el.div(
+            rx.cond(
+                ChatState.older_more,
+                rx.el.button(
+                    "Load older messages", on_click=ChatState.load_older, type="button",
+                    class_name="vx-button-quiet", custom_attrs={"data-autoload": "true"},
+                ),
+            ),
             rx.foreach(ChatState.messages, _message),
             class_name="vx-messages",
             role="log",
             aria_label="Messages",
             aria_live="polite",
         ),
+        rx.script(src="/chat.js"),
         alert(ChatState.error),
         composer,
         class_name="vx-chat",
