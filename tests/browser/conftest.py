@@ -44,10 +44,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+BROWSER_TELEGRAM_SECRET = "browser-telegram-secret_42"
+BROWSER_WHATSAPP_APP_SECRET = "browser-whatsapp-app-secret"
+
+
 @pytest.fixture(scope="session")
-def server_env() -> dict[str, str]:
-    """Extra environment for the app server; browser test modules may extend it."""
-    return {}
+def channel_fakes() -> Iterator[dict]:
+    """Loopback fakes of the Telegram Bot API and the WhatsApp Graph API for the app server."""
+    from tests.fakes.telegram_api import FakeTelegramAPI
+    from tests.fakes.whatsapp_api import FakeWhatsAppAPI
+
+    with FakeTelegramAPI() as telegram, FakeWhatsAppAPI() as whatsapp:
+        yield {"telegram": telegram, "whatsapp": whatsapp}
+
+
+@pytest.fixture(scope="session")
+def server_env(channel_fakes: dict) -> dict[str, str]:
+    """Extra environment for the app server; browser test modules may extend it. The chat
+    channels always point at the session's loopback fakes."""
+    telegram, whatsapp = channel_fakes["telegram"], channel_fakes["whatsapp"]
+    return {
+        "VOPIX_TELEGRAM_BOT_TOKEN": telegram.token,
+        "VOPIX_TELEGRAM_WEBHOOK_SECRET": BROWSER_TELEGRAM_SECRET,
+        "VOPIX_TELEGRAM_BOT_USERNAME": telegram.bot_user["username"],
+        "VOPIX_TELEGRAM_API_BASE_URL": telegram.url,
+        "VOPIX_WHATSAPP_ACCESS_TOKEN": whatsapp.access_token,
+        "VOPIX_WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
+        "VOPIX_WHATSAPP_NUMBER": "+1 555 000 9999",
+        "VOPIX_WHATSAPP_APP_SECRET": BROWSER_WHATSAPP_APP_SECRET,
+        "VOPIX_WHATSAPP_VERIFY_TOKEN": "browser-verify-token",
+        "VOPIX_WHATSAPP_TEMPLATE_NAME": "vopix_reply_waiting",
+        "VOPIX_WHATSAPP_API_BASE_URL": whatsapp.url,
+    }
 
 
 @pytest.fixture(scope="session")
