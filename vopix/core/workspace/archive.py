@@ -40,6 +40,8 @@ def iter_zip(user_id: int, folder: str = "") -> Iterator[bytes]:
     so a route can still answer 404 instead of a broken download."""
     folder = normalize_path(folder, allow_root=True)
     entries = store.list_entries(user_id, folder)
+    if folder:
+        folder = store.stat(user_id, folder).path  # as the person spelled it when making it
     top = name_of(folder) + "/" if folder else ""
     strip = len(folder) + 1 if folder else 0
 

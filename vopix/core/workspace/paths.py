@@ -67,7 +67,7 @@ def normalize_path(raw: str, *, allow_root: bool = False) -> str:
             raise PathError(f"The path contains an invisible or control character ({_describe(ch)}).")
     if "\\" in raw:
         raise PathError(f"“{raw}”: use / between folders, not a backslash.")
-    if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
+    if raw.startswith("/") or re.match(r"^[A-Za-z]:(/|$)", raw):
         raise PathError(f"“{raw}”: paths are relative to your workspace; remove the leading “/” or drive.")
     bad = sorted({ch for ch in raw if ch in _WINDOWS_FORBIDDEN})
     if bad:
