@@ -1,0 +1,244 @@
+"""Webhook ingest benchmark: Telegram updates acknowledged per second, and ack latency.
+
+One server process (granian, like `reflex run --env prod`) serves, in the same run and over
+the same database:
+  * ours: POST /api/telegram/webhook as deployed (access-log middleware, secret check, JSON
+    and python-telegram-bot validation, keyed sender hash, one INSERT ... ON CONFLICT);
+  * bare: a bare Starlette endpoint that parses the JSON and does the same single INSERT.
+The client (another process) sends real-shaped updates: first closed-loop at full speed
+(throughput), then open-loop at a fixed rate (latency). Targets: ours >= 0.7x bare
+throughput; p99 < 50 ms at 200 updates/s.
+
+    .venv/bin/python bench/webhooks.py [--seconds 5] [--rate 200] [--database-url postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SECRET = "bench-webhook-secret"
+TOKEN = "123456789:AAbenchTokenNotUsedForSending_abcdef"
+
+
+# --------------------------------------------------------------------------- server side
+
+
+def _bare_insert(update_id: int, raw: bytes) -> None:
+    from vopix.core.clock import utcnow
+    from vopix.db import get_engine
+    from vopix.models import InboundEvent
+
+    table = InboundEvent.__table__  # type: ignore[attr-defined]
+    with get_engine().begin() as conn:
+        conn.execute(
+            table.insert().values(
+                channel="bare", external_id=str(update_id), payload=raw.decode(), status="pending",
+                stage="received", attempts=0, worker="", sender_hash="", outcome="", received_at=utcnow(),
+            )
+        )
+
+
+def build_app() -> Any:
+    """The ASGI app granian serves (no worker: only the acknowledgement path is measured)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Mount, Route
+
+    from vopix.api.app import build_api
+    from vopix.api.middleware import AccessLogMiddleware
+    from vopix.core import access_log
+
+    async def bare(request: Request) -> Response:
+        raw = await request.body()
+        update_id = json.loads(raw)["update_id"]
+        await asyncio.to_thread(_bare_insert, update_id, raw)
+        return Response(status_code=200)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> Any:
+        writer = asyncio.create_task(access_log.writer.run())
+        yield
+        writer.cancel()
+
+    return Starlette(
+        routes=[Route("/bare", bare, methods=["POST"]), Mount("/", app=AccessLogMiddleware(build_api()))],
+        lifespan=lifespan,
+    )
+
+
+if os.environ.get("VOPIX_BENCH_SERVER") == "1":
+    app = build_app()
+
+
+# --------------------------------------------------------------------------- client side
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+_ids = itertools.count(int(time.time()) * 1000)
+
+
+def _update() -> bytes:
+    from tests.fakes.telegram_updates import make_text_update
+
+    update_id = next(_ids)
+    chat = 100_000 + update_id % 1000
+    return json.dumps(make_text_update(update_id, chat, f"message number {update_id}, hello there")).encode()
+
+
+async def _post(client: Any, path: str, body: bytes) -> tuple[bool, float]:
+    start = time.perf_counter()
+    response = await client.post(
+        path, content=body,
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
+    )
+    return response.status_code == 200, time.perf_counter() - start
+
+
+async def throughput(client: Any, path: str, seconds: float, concurrency: int) -> tuple[float, int]:
+    done, errors = 0, 0
+    deadline = time.perf_counter() + seconds
+
+    async def loop() -> None:
+        nonlocal done, errors
+        while time.perf_counter() < deadline:
+            ok, _ = await _post(client, path, _update())
+            done, errors = done + ok, errors + (not ok)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return done / (time.perf_counter() - start), errors
+
+
+async def fixed_rate(client: Any, path: str, seconds: float, rate: int) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter()
+
+    async def one() -> None:
+        nonlocal errors
+        ok, took = await _post(client, path, _update())
+        latencies.append(took)
+        errors += not ok
+
+    tasks = []
+    for i in range(int(seconds * rate)):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    return latencies, errors, len(latencies) / (time.perf_counter() - start)
+
+
+async def client_main(base: str, seconds: float, rate: int, concurrency: int) -> dict[str, Any]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        for path in ("/bare", "/api/telegram/webhook"):  # warm up both
+            await throughput(client, path, 1.0, concurrency)
+        results: dict[str, Any] = {"bare": {"tput": []}, "ours": {"tput": []}}
+        for _ in range(2):  # interleaved, so drift hits both alike
+            for name, path in (("bare", "/bare"), ("ours", "/api/telegram/webhook")):
+                tput, errors = await throughput(client, path, seconds, concurrency)
+                results[name]["tput"].append(tput)
+                results[name]["tput_errors"] = results[name].get("tput_errors", 0) + errors
+        for name, path in (("bare", "/bare"), ("ours", "/api/telegram/webhook")):
+            latencies, errors, achieved = await fixed_rate(client, path, seconds * 2, rate)
+            results[name].update(lat=latencies, lat_errors=errors, achieved=achieved)
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
+    ap.add_argument("--rate", type=int, default=200, help="updates per second in the latency run")
+    ap.add_argument("--concurrency", type=int, default=32, help="clients in the throughput run")
+    ap.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="vopix-bench-"))
+    env = {
+        **os.environ,
+        "VOPIX_DATA_DIR": str(tmp),
+        "VOPIX_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
+        "VOPIX_VAULT_KEY": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "VOPIX_TELEGRAM_BOT_TOKEN": TOKEN,
+        "VOPIX_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "VOPIX_RUN_SCHEDULER": "0",
+    }
+    os.environ.update(env)
+    from vopix import db
+    from vopix.settings import reload_settings
+
+    reload_settings()
+    db.migrate()
+    dialect = db.get_engine().dialect.name
+    db.dispose_engines()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [str(REPO / ".venv/bin/granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--no-ws", "--log-level", "warning", "webhooks:app"],
+        cwd=REPO / "bench", env={**env, "VOPIX_BENCH_SERVER": "1", "PYTHONPATH": str(REPO)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(100):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        results = asyncio.run(client_main(base, args.seconds, args.rate, args.concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    bare_t = sum(results["bare"]["tput"]) / len(results["bare"]["tput"])
+    ours_t = sum(results["ours"]["tput"]) / len(results["ours"]["tput"])
+    print(f"\nwebhook ingest, database: {dialect}, {os.cpu_count()} CPUs, client and server on this machine")
+    print(f"{'endpoint':<10}{'updates/s':>11}{'errors':>8} | at {args.rate}/s:{'sent/s':>8}"
+          f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'errors':>8}")
+    for name, tput in (("bare", bare_t), ("ours", ours_t)):
+        r = results[name]
+        lat = r["lat"]
+        print(f"{name:<10}{tput:>11.0f}{r['tput_errors']:>8} | {'':>8}{r['achieved']:>8.0f}"
+              f"{pct(lat, 50) * 1000:>8.1f}{pct(lat, 99) * 1000:>8.1f}{max(lat) * 1000:>8.1f}{r['lat_errors']:>8}")
+    ratio = ours_t / bare_t if bare_t else 0.0
+    p99 = pct(results["ours"]["lat"], 99) * 1000
+    print(f"\nours / bare throughput: {ratio:.2f} (target >= 0.70)   "
+          f"ours p99 at {args.rate}/s: {p99:.1f} ms (target < 50)")
+    return 0 if ratio >= 0.7 and p99 < 50 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
