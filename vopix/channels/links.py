@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
@@ -73,8 +74,13 @@ def sender_hash(channel: str, external_id: str | int) -> str:
     """A keyed hash of a sender (chat id or number) for rate limiting: not reversible by a
     dictionary of phone numbers without the vault key."""
     ring = vault.keyring()
-    key = hashlib.sha256(b"vopix-channel-sender:" + ring.keys[ring.active_id]).digest()
+    key = _sender_key(ring.keys[ring.active_id])
     return hmac.new(key, f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _sender_key(vault_key: bytes) -> bytes:
+    return hashlib.sha256(b"vopix-channel-sender:" + vault_key).digest()
 
 
 def _view(link: ChannelLink) -> LinkView:
