@@ -19,13 +19,16 @@ from vopix.pages.auth import login_page, signup_page
 from vopix.pages.channels import channels_page
 from vopix.pages.chat import chat_page
 from vopix.pages.usage import usage_page
+from vopix.pages.workspace import workspace_page
 from vopix.settings import get_settings
 from vopix.state.account import AccountState
 from vopix.state.agent_settings import AgentSettingsState
 from vopix.state.channels import ChannelsState
 from vopix.state.chat import ChatState
+from vopix.state.guard import CookieBoundState
 from vopix.state.session import SessionState
 from vopix.state.usage import UsageState
+from vopix.state.workspace import WorkspaceState
 
 
 @contextlib.asynccontextmanager
@@ -49,6 +52,7 @@ app = rx.App(
     theme=None,
 )
 app.register_lifespan_task(platform_lifespan)
+app.add_middleware(CookieBoundState(), index=0)
 app.register_lifespan_task(channels_lifespan)
 
 app.add_page(signup_page, route="/signup", title="Sign up · VOPIX", on_load=SessionState.skip_if_logged_in)
@@ -56,6 +60,7 @@ app.add_page(login_page, route="/login", title="Log in · VOPIX", on_load=Sessio
 app.add_page(chat_page, route="/", title="Chat · VOPIX", on_load=ChatState.load)
 app.add_page(chat_page, route="/chat", title="Chat · VOPIX", on_load=ChatState.load)
 app.add_page(agent_settings_page, route="/settings", title="Agent · VOPIX", on_load=AgentSettingsState.load)
+app.add_page(workspace_page, route="/workspace", title="Workspace · VOPIX", on_load=WorkspaceState.load)
 app.add_page(usage_page, route="/usage", title="Usage · VOPIX", on_load=UsageState.load)
 app.add_page(account_page, route="/account", title="Account · VOPIX", on_load=AccountState.load)
 app.add_page(channels_page, route="/channels", title="Channels · VOPIX", on_load=ChannelsState.load)

@@ -123,3 +123,39 @@ def test_change_password_from_the_account_page(page) -> None:
     page.wait_for_url(AT_LOGIN)
     log_in(page, email, "a-brand-new-secret-77")
     page.wait_for_url(AT_HOME)
+
+
+def test_a_copied_reflex_client_token_without_the_cookie_sees_and_does_nothing(browser, app_url: str) -> None:
+    email = _email()
+    owner = browser.new_context(base_url=app_url)
+    thief = browser.new_context(base_url=app_url)
+    try:
+        page = owner.new_page()
+        sign_up(page, email, PASSWORD)
+        page.goto("/account")
+        expect(page.get_by_role("table", name="Active sessions")).to_be_visible()
+        token = page.evaluate("window.sessionStorage.getItem('token')")
+        assert token
+        page.close()  # Reflex gives a token already open in a live tab a new one: close it
+
+        spy = thief.new_page()
+        # Record every text the page ever shows, then plant the owner's client token.
+        spy.add_init_script(
+            "window.__seen = [];"
+            "new MutationObserver(() => window.__seen.push(document.body ? document.body.innerText : ''))"
+            ".observe(document, {childList: true, subtree: true, characterData: true});"
+        )
+        spy.goto("/login")
+        spy.evaluate("t => window.sessionStorage.setItem('token', t)", token)
+        spy.goto("/account")
+        spy.wait_for_url(AT_LOGIN)
+        spy.wait_for_timeout(500)
+        seen = " ".join(spy.evaluate("window.__seen"))
+        assert email not in seen
+        # The owner is still logged in and unaffected.
+        page = owner.new_page()
+        page.goto("/account")
+        expect(page.get_by_role("navigation", name="Main")).to_contain_text(email)
+    finally:
+        owner.close()
+        thief.close()
