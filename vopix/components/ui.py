@@ -9,6 +9,7 @@ import reflex as rx
 NAV_LINKS = [
     ("Chat", "/chat"),
     ("Agent", "/settings"),
+    ("Workspace", "/workspace"),
     ("Usage", "/usage"),
     ("Channels", "/channels"),
     ("Account", "/account"),

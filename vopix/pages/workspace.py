@@ -1,0 +1,242 @@
+"""The workspace page: storage used, adding files and folders, the tree, the text editor."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from vopix.components.ui import alert, field, page_shell
+from vopix.state.session import SessionState
+from vopix.state.workspace import WorkspaceState as WS
+
+UPLOAD_ID = "workspace-upload"
+
+
+def _storage() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2("Storage", class_name="vx-h3"),
+        rx.el.p(WS.storage_text, id="storage-used"),
+        rx.el.progress(
+            value=WS.storage_percent, max=100, class_name="vx-meter", aria_labelledby="storage-used"
+        ),
+        rx.el.p(WS.limit_text, class_name="vx-muted"),
+        class_name="vx-card",
+        aria_label="Storage",
+    )
+
+
+def _add() -> rx.Component:
+    folder_select = rx.el.div(
+        rx.el.label("Put new items in", html_for="target-folder", class_name="vx-label"),
+        rx.el.select(
+            rx.el.option("Top of the workspace", value=""),
+            rx.foreach(WS.folders, lambda f: rx.el.option(f, value=f)),
+            id="target-folder",
+            value=WS.target_folder,
+            on_change=WS.set_target_folder,
+            class_name="vx-select",
+        ),
+        class_name="vx-field",
+    )
+    upload = rx.upload.root(
+        rx.el.button("Upload files", type="button", class_name="vx-button", disabled=WS.uploading),
+        rx.el.span(" or drop files here", class_name="vx-muted"),
+        id=UPLOAD_ID,
+        multiple=True,
+        on_drop=WS.upload(
+            rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=WS.upload_progress)
+        ),
+        class_name="vx-dropzone",
+    )
+    progress = rx.cond(
+        WS.uploading,
+        rx.el.div(
+            rx.el.p("Uploading… ", WS.upload_percent.to(str), "%", role="status"),
+            rx.el.progress(value=WS.upload_percent, max=100, class_name="vx-meter", aria_label="Upload"),
+        ),
+    )
+    new_folder = rx.el.form(
+        field("New folder name", "folder_name", required=True),
+        rx.el.button("Create folder", type="submit", class_name="vx-button-quiet"),
+        on_submit=WS.create_folder,
+        reset_on_submit=True,
+        aria_label="New folder",
+        class_name="vx-row",
+    )
+    new_file = rx.el.form(
+        field("New file name", "file_name", required=True, placeholder="notes.md"),
+        rx.el.button("Create file", type="submit", class_name="vx-button-quiet"),
+        on_submit=WS.create_file,
+        reset_on_submit=True,
+        aria_label="New file",
+        class_name="vx-row",
+    )
+    return rx.el.section(
+        rx.el.h2("Add", class_name="vx-h3"),
+        folder_select,
+        upload,
+        progress,
+        new_folder,
+        new_file,
+        class_name="vx-card",
+        aria_label="Add files and folders",
+    )
+
+
+def _row(e: rx.Var) -> rx.Component:
+    is_folder = e["kind"] == "folder"
+    return rx.el.tr(
+        rx.el.td(
+            rx.el.span(rx.cond(is_folder, "📁 ", "📄 "), aria_hidden="true"),
+            rx.cond(is_folder, rx.el.strong(e["name"]), rx.el.span(e["name"])),
+            style={"paddingLeft": e["indent"]},
+        ),
+        rx.el.td(e["size"]),
+        rx.el.td(e["updated"]),
+        rx.el.td(
+            rx.cond(
+                e["editable"] == "yes",
+                rx.el.button(
+                    "Open", on_click=WS.open_file(e["path"]), type="button",
+                    aria_label="Open " + e["path"].to(str), class_name="vx-button-quiet",
+                ),
+            ),
+            rx.el.a(
+                "Download",
+                href=e["download"],
+                download="",
+                # Reflex renders links as client-side router links: let the browser fetch this.
+                reload_document=True,
+                aria_label=rx.cond(is_folder, "Download " + e["path"].to(str) + " as zip",
+                                   "Download " + e["path"].to(str)),
+                class_name="vx-button-quiet",
+            ),
+            rx.el.button(
+                "Rename", on_click=WS.start_rename(e["path"]), type="button",
+                aria_label="Rename or move " + e["path"].to(str), class_name="vx-button-quiet",
+            ),
+            rx.el.button(
+                "Delete", on_click=WS.ask_delete(e["path"]), type="button",
+                aria_label="Delete " + e["path"].to(str), class_name="vx-button-quiet",
+            ),
+            class_name="vx-actions",
+        ),
+    )  # fmt: skip
+
+
+def _files() -> rx.Component:
+    rename = rx.cond(
+        WS.renaming != "",
+        rx.el.form(
+            field(
+                "New name or place for " + WS.renaming, "new_path", id="rename-path",
+                default_value=WS.renaming, key=WS.renaming, required=True,
+            ),
+            rx.el.button("Move", type="submit", class_name="vx-button"),
+            rx.el.button("Cancel", type="button", on_click=WS.cancel_rename, class_name="vx-button-quiet"),
+            on_submit=WS.rename,
+            aria_label="Rename or move",
+            class_name="vx-row",
+        ),
+    )  # fmt: skip
+    confirm = rx.cond(
+        WS.confirm_delete != "",
+        rx.el.div(
+            rx.el.p("Delete “", WS.confirm_delete, "” and everything in it? This cannot be undone."),
+            rx.el.button("Yes, delete", on_click=WS.delete_confirmed, type="button", class_name="vx-danger"),
+            rx.el.button("Keep it", on_click=WS.cancel_delete, type="button", class_name="vx-button-quiet"),
+            role="alertdialog",
+            aria_label="Confirm delete",
+            class_name="vx-notice",
+        ),
+    )
+    return rx.el.section(
+        rx.el.div(
+            rx.el.h2("Files", class_name="vx-h3"),
+            rx.el.a(
+                "Download everything (zip)", href="/api/workspace/zip", download="", reload_document=True,
+                class_name="vx-button-quiet",
+            ),
+            class_name="vx-conv-head",
+        ),
+        rename,
+        confirm,
+        rx.el.table(
+            rx.el.thead(
+                rx.el.tr(
+                    rx.el.th("Name"), rx.el.th("Size"), rx.el.th("Modified (UTC)"),
+                    rx.el.th(rx.el.span("Actions", class_name="vx-muted")),
+                )
+            ),
+            rx.el.tbody(rx.foreach(WS.entries, _row)),
+            class_name="vx-table",
+            aria_label="Files",
+        ),
+        class_name="vx-card",
+        aria_label="Files",
+    )  # fmt: skip
+
+
+def _editor() -> rx.Component:
+    return rx.cond(
+        WS.open_path != "",
+        rx.el.section(
+            rx.el.h2("Editing ", rx.el.code(WS.open_path), class_name="vx-h3"),
+            rx.el.form(
+                rx.el.label("Content", html_for="editor-content", class_name="vx-label"),
+                rx.el.textarea(
+                    id="editor-content", name="content", default_value=WS.editor_text, key=WS.editor_key,
+                    rows=18, spell_check=False, class_name="vx-textarea vx-editor",
+                ),
+                rx.el.div(
+                    rx.el.button("Save", type="submit", class_name="vx-button"),
+                    rx.cond(
+                        WS.open_is_markdown,
+                        rx.el.button(
+                            rx.cond(WS.preview, "Hide preview", "Show preview"),
+                            on_click=WS.toggle_preview, type="button", class_name="vx-button-quiet",
+                        ),
+                    ),
+                    rx.el.button(
+                        "Close", on_click=WS.close_editor, type="button", class_name="vx-button-quiet",
+                    ),
+                    class_name="vx-row",
+                ),
+                on_submit=WS.save_file,
+                aria_label="Edit file",
+            ),
+            rx.cond(
+                WS.preview & WS.open_is_markdown,
+                rx.el.div(
+                    rx.el.h3("Preview (last saved)", class_name="vx-h3"),
+                    # No raw HTML: a file the agent wrote must not be able to run script here.
+                    rx.markdown(WS.editor_text, use_raw=False, use_math=False, use_katex=False),
+                    class_name="vx-preview",
+                    aria_label="Markdown preview",
+                    role="region",
+                ),
+            ),
+            class_name="vx-card",
+            aria_label="Editor",
+        ),
+    )  # fmt: skip
+
+
+def workspace_page() -> rx.Component:
+    return page_shell(
+        rx.el.p(
+            "Your agent's private files: skills it follows, documents it reads, notes it keeps "
+            "(MEMORY.md), and scripts (stored, not run yet).",
+            class_name="vx-muted",
+        ),
+        alert(WS.message, kind="ok"),
+        alert(WS.error),
+        rx.foreach(WS.upload_errors, lambda m: rx.el.p(m, role="alert", class_name="vx-error")),
+        _storage(),
+        _editor(),
+        _add(),
+        _files(),
+        title="Workspace",
+        on_log_out=SessionState.log_out,
+        email=SessionState.user_email,
+        wide=True,
+    )

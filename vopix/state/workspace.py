@@ -1,0 +1,279 @@
+"""Workspace page: the file tree, uploads, the text editor, moves and deletes.
+
+Every event first re-checks the socket's session cookie (current_user_id) and then acts only in
+that person's workspace through core; paths from the browser are validated there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+import reflex as rx
+
+from vopix.core.workspace import store, uploads
+from vopix.core.workspace.base import EntryView, WorkspaceError, human_size
+from vopix.core.workspace.paths import is_within, path_key
+from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+
+# The editor's text travels over the socket: keep it well under Reflex's message limit.
+EDIT_MAX_BYTES = 512 * 1024
+
+
+def entry_row(e: EntryView) -> dict[str, str]:
+    return {
+        "path": e.path,
+        "name": e.name,
+        "kind": e.kind,
+        "size": "" if e.is_folder else human_size(e.size),
+        "updated": e.updated_at.strftime("%Y-%m-%d %H:%M"),
+        "indent": f"{e.depth * 1.25}rem",
+        "editable": "yes" if e.is_text and e.size <= EDIT_MAX_BYTES else "",
+        "download": (
+            f"/api/workspace/zip?path={quote(e.path, safe='')}"
+            if e.is_folder
+            else f"/api/workspace/file?path={quote(e.path, safe='')}"
+        ),
+    }
+
+
+def _join(folder: str, name: str) -> str:
+    name = name.strip("\n")
+    return f"{folder}/{name}" if folder and name else name
+
+
+class WorkspaceState(SessionState):
+    entries: list[dict[str, str]] = []
+    folders: list[str] = []
+    target_folder: str = ""
+    storage_text: str = ""
+    storage_percent: int = 0
+    limit_text: str = ""
+    message: str = ""
+    error: str = ""
+    uploading: bool = False
+    upload_percent: int = 0
+    upload_errors: list[str] = []
+    open_path: str = ""
+    open_sha: str = ""
+    editor_text: str = ""
+    editor_version: int = 0
+    preview: bool = False
+    renaming: str = ""
+    confirm_delete: str = ""
+
+    @rx.var
+    def open_is_markdown(self) -> bool:
+        return self.open_path.lower().endswith((".md", ".markdown"))
+
+    @rx.var
+    def editor_key(self) -> str:
+        return f"{self.open_path}#{self.editor_version}"
+
+    async def _refresh(self, user_id: int) -> None:
+        rows = await asyncio.to_thread(store.list_entries, user_id)
+        self.entries = [entry_row(e) for e in rows]
+        self.folders = [e.path for e in rows if e.is_folder]
+        if self.target_folder and self.target_folder not in self.folders:
+            self.target_folder = ""
+        u = await asyncio.to_thread(store.usage, user_id)
+        limit = f" of {human_size(u.limit_bytes)}" if u.limit_bytes else ""
+        self.storage_text = f"{human_size(u.bytes_used)}{limit} used"
+        self.storage_percent = u.percent
+        self.limit_text = f"Largest file: {human_size(u.max_file_bytes)}."
+
+    def _clear(self) -> None:
+        self.message = self.error = ""
+        self.upload_errors = []
+
+    def _wipe(self) -> None:
+        """Forget everything shown, so a tab whose login is gone keeps none of the files."""
+        self.entries, self.folders, self.target_folder = [], [], ""
+        self.storage_text = self.limit_text = ""
+        self.renaming = self.confirm_delete = ""
+        self._close()
+
+    async def _user(self) -> int | None:
+        self._clear()
+        user_id = await self.current_user_id()
+        if user_id is None:
+            self._wipe()
+        return user_id
+
+    @rx.event
+    async def load(self):
+        user_id = await self._user()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        await self._refresh(user_id)
+        return rx.call_script(REFRESH_SCRIPT)
+
+    @rx.event
+    def set_target_folder(self, value: str) -> None:
+        self.target_folder = value if value in self.folders else ""
+
+    @rx.event
+    async def create_folder(self, form: dict):
+        if (user_id := await self._user()) is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            view = await asyncio.to_thread(
+                store.make_folder, user_id, _join(self.target_folder, str(form.get("folder_name", "")))
+            )
+        except WorkspaceError as exc:
+            self.error = str(exc)
+            return None
+        self.message = f"Folder “{view.path}” created."
+        self.target_folder = view.path
+        await self._refresh(user_id)
+        return None
+
+    @rx.event
+    async def create_file(self, form: dict):
+        if (user_id := await self._user()) is None:
+            return rx.redirect(LOGIN_ROUTE)
+        path = _join(self.target_folder, str(form.get("file_name", "")))
+        try:
+            view = await asyncio.to_thread(store.write_bytes, user_id, path, b"", create_only=True)
+        except WorkspaceError as exc:
+            self.error = str(exc)
+            return None
+        self.message = f"“{view.path}” created."
+        await self._refresh(user_id)
+        await self._open(user_id, view.path)
+        return None
+
+    async def _open(self, user_id: int, path: str) -> None:
+        view, text = await asyncio.to_thread(store.read_text, user_id, path, EDIT_MAX_BYTES)
+        self.open_path, self.open_sha, self.editor_text = view.path, view.sha256, text
+        self.editor_version += 1
+        self.preview = False
+
+    @rx.event
+    async def open_file(self, path: str):
+        if (user_id := await self._user()) is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            await self._open(user_id, path)
+        except WorkspaceError as exc:
+            self.error = str(exc)
+        return None
+
+    @rx.event
+    async def save_file(self, form: dict):
+        if (user_id := await self._user()) is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if not self.open_path:
+            return None
+        text = str(form.get("content", "")).replace("\r\n", "\n")
+        try:
+            view = await asyncio.to_thread(
+                store.write_text, user_id, self.open_path, text, expected_sha256=self.open_sha
+            )
+        except WorkspaceError as exc:
+            self.error = str(exc)
+            return None
+        self.open_sha, self.editor_text = view.sha256, text
+        self.message = f"Saved “{view.path}” ({human_size(view.size)})."
+        await self._refresh(user_id)
+        return None
+
+    def _close(self) -> None:
+        self.open_path = self.open_sha = self.editor_text = ""
+        self.preview = False
+
+    @rx.event
+    def close_editor(self) -> None:
+        self._close()
+
+    @rx.event
+    def toggle_preview(self) -> None:
+        self.preview = not self.preview
+
+    @rx.event
+    def start_rename(self, path: str) -> None:
+        self._clear()
+        self.renaming, self.confirm_delete = path, ""
+
+    @rx.event
+    def cancel_rename(self) -> None:
+        self.renaming = ""
+
+    @rx.event
+    async def rename(self, form: dict):
+        if (user_id := await self._user()) is None:
+            return rx.redirect(LOGIN_ROUTE)
+        source, target = self.renaming, str(form.get("new_path", ""))
+        try:
+            view = await asyncio.to_thread(store.move, user_id, source, target)
+        except WorkspaceError as exc:
+            self.error = str(exc)
+            return None
+        self.renaming = ""
+        self.message = f"“{source}” is now “{view.path}”."
+        if self.open_path and is_within(path_key(self.open_path), path_key(source)):
+            self.open_path = view.path + self.open_path[len(source) :]
+        await self._refresh(user_id)
+        return None
+
+    @rx.event
+    def ask_delete(self, path: str) -> None:
+        self._clear()
+        self.confirm_delete, self.renaming = path, ""
+
+    @rx.event
+    def cancel_delete(self) -> None:
+        self.confirm_delete = ""
+
+    @rx.event
+    async def delete_confirmed(self):
+        if (user_id := await self._user()) is None:
+            return rx.redirect(LOGIN_ROUTE)
+        path, self.confirm_delete = self.confirm_delete, ""
+        if not path:
+            return None
+        try:
+            files, freed = await asyncio.to_thread(store.delete, user_id, path)
+        except WorkspaceError as exc:
+            self.error = str(exc)
+            return None
+        plural = "s" if files != 1 else ""
+        self.message = f"Deleted “{path}” ({files} file{plural}, {human_size(freed)} freed)."
+        if self.open_path and is_within(path_key(self.open_path), path_key(path)):
+            self._close()
+        await self._refresh(user_id)
+        return None
+
+    @rx.event
+    def upload_progress(self, progress: dict) -> None:
+        try:
+            self.upload_percent = min(100, round(float(progress.get("progress", 0)) * 100))
+        except (TypeError, ValueError):
+            pass
+
+    @rx.event(background=True)
+    async def upload(self, chunks: rx.UploadChunkIterator):
+        """Files stream in piece by piece and go straight into the store (never to Reflex's
+        public upload folder); limits are enforced on the server as the bytes arrive."""
+        async with self:
+            user_id = await self._user()
+            folder = self.target_folder
+            self.uploading, self.upload_percent = True, 0
+        if user_id is None:
+            async with self:
+                self.uploading = False
+                self.error = "Your session has ended; log in again to upload."
+            return
+        try:
+            report = await uploads.receive(user_id, folder, chunks)
+        finally:
+            async with self:
+                self.uploading = False
+        async with self:
+            if report.stored:
+                names = ", ".join(e.name for e in report.stored)
+                n = len(report.stored)
+                self.message = f"Uploaded {n} file{'s' if n != 1 else ''}: {names}."
+            self.upload_errors = report.refused
+            await self._refresh(user_id)
+
