@@ -10,6 +10,7 @@ again once the lease runs out, and the event's `stage` says which steps are alre
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ MAX_ATTEMPTS = 5
 KEEP_EVENTS = timedelta(days=8)  # WhatsApp retries deliveries for up to 7 days
 KEEP_OUTBOUND = timedelta(days=30)
 _T = InboundEvent.__table__  # type: ignore[attr-defined]
+_sqlite_ingest_lock = threading.Lock()
 _STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
@@ -85,9 +87,15 @@ def store_events(channel: str, events: list[NewEvent], now: datetime | None = No
         for e in events
     ]
     engine = get_engine()
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    with engine.begin() as conn:
+    if engine.dialect.name == "postgresql":
+        stmt = pg_insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        with engine.begin() as conn:
+            result = conn.execute(stmt, rows)
+        return max(int(result.rowcount or 0), 0)
+    # SQLite has one writer: queue this process's ingest threads on a lock instead of letting
+    # them collide in SQLite's busy handler, whose sleeps (up to 100 ms) would make the tail.
+    stmt = sqlite_insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    with _sqlite_ingest_lock, engine.begin() as conn:
         result = conn.execute(stmt, rows)
     return max(int(result.rowcount or 0), 0)
 
