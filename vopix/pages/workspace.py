@@ -86,9 +86,8 @@ def _row(e: rx.Var) -> rx.Component:
     is_folder = e["kind"] == "folder"
     return rx.el.tr(
         rx.el.td(
-            rx.el.span(rx.cond(is_folder, "📁 ", "📄 "), aria_hidden="true"),
-            rx.cond(is_folder, rx.el.strong(e["name"]), rx.el.span(e["name"])),
-            style={"paddingLeft": e["indent"]},
+            rx.cond(is_folder, rx.el.strong(e["name"], "/"), rx.el.span(e["name"])),
+            class_name=e["indent"],
         ),
         rx.el.td(e["size"]),
         rx.el.td(e["updated"]),

@@ -27,7 +27,7 @@ def entry_row(e: EntryView) -> dict[str, str]:
         "kind": e.kind,
         "size": "" if e.is_folder else human_size(e.size),
         "updated": e.updated_at.strftime("%Y-%m-%d %H:%M"),
-        "indent": f"{e.depth * 1.25}rem",
+        "indent": f"vx-depth-{min(e.depth, 16)}",
         "editable": "yes" if e.is_text and e.size <= EDIT_MAX_BYTES else "",
         "download": (
             f"/api/workspace/zip?path={quote(e.path, safe='')}"
