@@ -12,6 +12,7 @@ from vopix.channels.commands import add_commands as add_channel_commands
 
 
 def _create_user(args: argparse.Namespace) -> int:
+    import vopix.core.workspace  # noqa: F401  (a new account gets its starter files, as on sign-up)
     from vopix.core import accounts
 
     password = args.password or getpass.getpass("Password for the new user: ")

@@ -258,3 +258,11 @@ def test_deleting_the_account_deletes_every_workspace_row(ws_user: int) -> None:
     with session_scope() as s:
         for model in (WorkspaceEntry, WorkspaceChunk, WorkspaceText, WorkspaceUsage):
             assert s.exec(select(func.count()).select_from(model)).one() == 0, model
+
+
+def test_accounts_made_by_the_operator_command_get_the_starter_files(capsys) -> None:
+    from vopix.cli import main
+
+    assert main(["create-user", "--email", "op-made@example.com", "--password", "an-operator-pass-1"]) == 0
+    user_id = accounts.find_user_id("op-made@example.com")
+    assert store.exists(user_id, "README.md") and store.exists(user_id, EXAMPLE_SKILL_PATH)
