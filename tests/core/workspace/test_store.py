@@ -266,3 +266,16 @@ def test_accounts_made_by_the_operator_command_get_the_starter_files(capsys) -> 
     assert main(["create-user", "--email", "op-made@example.com", "--password", "an-operator-pass-1"]) == 0
     user_id = accounts.find_user_id("op-made@example.com")
     assert store.exists(user_id, "README.md") and store.exists(user_id, EXAMPLE_SKILL_PATH)
+
+
+@pytest.mark.promise("P08")
+def test_the_meter_is_rebuilt_from_the_files_when_missing(ws_user: int) -> None:
+    """Accounts older than the meter (or a meter row lost) are counted from their files."""
+    store.write_bytes(ws_user, "a.bin", b"a" * 300)
+    expected = store.storage_used(ws_user)
+    for action in (lambda: store.delete(ws_user, "a.bin"), lambda: store.write_bytes(ws_user, "b.bin", b"b" * 50)):
+        with session_scope() as s:
+            s.delete(s.get(WorkspaceUsage, ws_user))
+        action()
+        expected = sum(e.size for e in store.list_entries(ws_user))
+        assert store.storage_used(ws_user) == expected

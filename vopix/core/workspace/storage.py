@@ -50,7 +50,11 @@ class BlobRef:
 
 class BlobWriter(Protocol):
     def write(self, data: bytes) -> None: ...
-    def finish(self) -> BlobRef: ...
+    def finish(self, session: Session | None = None) -> BlobRef:
+        """Store what is still buffered (in `session`'s transaction when given: the one that
+        will point an entry at this content) and describe the content."""
+        ...
+
     def abort(self) -> None: ...
 
 
@@ -79,13 +83,14 @@ class _DbWriter:
         self.buf = bytearray()
         self.closed = False
 
-    def _insert(self, data: bytes) -> None:
+    def _insert(self, data: bytes, session: Session | None = None) -> None:
         stmt = insert(WorkspaceChunk).values(
             blob_id=self.blob_id, seq=self.seq, user_id=self.user_id, data=data, created_at=utcnow()
         )
         # Core inserts, not ORM objects: the session must not keep every chunk alive until commit.
-        if self.session is not None:
-            self.session.execute(stmt)
+        session = session or self.session
+        if session is not None:
+            session.execute(stmt)
         else:
             with get_engine().begin() as conn:
                 conn.execute(stmt)
@@ -108,9 +113,9 @@ class _DbWriter:
             self._insert(bytes(self.buf[:CHUNK_SIZE]))
             del self.buf[:CHUNK_SIZE]
 
-    def finish(self) -> BlobRef:
+    def finish(self, session: Session | None = None) -> BlobRef:
         if self.buf:
-            self._insert(bytes(self.buf))
+            self._insert(bytes(self.buf), session)
             self.buf.clear()
         self.closed = True
         blob_id = self.blob_id if self.size else None

@@ -74,9 +74,11 @@ def _descendants(s: Session, user_id: int, folder: WorkspaceEntry) -> list[Works
 
 
 def _plan(s: Session, user_id: int) -> tuple[int, str]:
-    user = s.get(User, user_id)
-    plan = s.get(Plan, user.plan_id if user else "free") or s.get(Plan, "free")
-    return (plan.storage_bytes, plan.name) if plan else (0, "Free")
+    columns = select(Plan.storage_bytes, Plan.name)
+    row = s.exec(
+        columns.join(User, col(User.plan_id) == col(Plan.id)).where(User.id == user_id)
+    ).first() or s.exec(columns.where(Plan.id == "free")).first()
+    return (int(row[0]), row[1]) if row else (0, "Free")
 
 
 def _ensure_meter(s: Session, user_id: int) -> None:
@@ -98,21 +100,25 @@ def _ensure_meter(s: Session, user_id: int) -> None:
 def _charge(s: Session, user_id: int, delta: int, files: int, *, needed: int = 0) -> None:
     """Move the meter in the caller's transaction. Growth is a conditional UPDATE, so two
     uploads racing for the last megabytes cannot both pass."""
-    _ensure_meter(s, user_id)
     usage = WorkspaceUsage.__table__.c  # type: ignore[attr-defined]
     values = {"bytes_used": usage.bytes_used + delta, "files": usage.files + files, "updated_at": utcnow()}
     stmt = update(WorkspaceUsage).where(col(WorkspaceUsage.user_id) == user_id).values(**values)
     limit, plan_name = _plan(s, user_id)
     if delta > 0 and limit:
-        if s.execute(stmt.where(usage.bytes_used + delta <= limit)).rowcount == 0:  # type: ignore[attr-defined]
-            used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
-            raise QuotaExceeded(
-                f"Not enough storage: this needs {human_size(needed or delta)} more, but only "
-                f"{human_size(max(0, limit - used))} of your {human_size(limit)} ({plan_name} plan) "
-                f"is free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
-            )
-    else:
-        s.execute(stmt)
+        stmt = stmt.where(usage.bytes_used + delta <= limit)
+    for attempt in range(2):
+        if s.execute(stmt).rowcount:  # type: ignore[attr-defined]
+            return
+        if attempt == 0 and s.get(WorkspaceUsage, user_id) is None:
+            _ensure_meter(s, user_id)  # the first write ever: make the meter, then charge it
+            continue
+        break
+    used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
+    raise QuotaExceeded(
+        f"Not enough storage: this needs {human_size(needed or delta)} more, but only "
+        f"{human_size(max(0, limit - used))} of your {human_size(limit)} ({plan_name} plan) "
+        f"is free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
+    )
 
 
 def usage(user_id: int) -> UsageView:
@@ -326,12 +332,15 @@ class PendingWrite:
             ) from None
 
     def commit(self, *, create_only: bool = False) -> EntryView:
-        ref = self._writer.finish()
+        ref: BlobRef | None = None
         try:
             with session_scope() as s:
+                # The last piece joins the commit: a small file costs one transaction.
+                ref = self._writer.finish(s)
                 return _commit(s, self.user_id, self.path, ref, create_only=create_only)
         except BaseException:
-            self._drop(ref)
+            if ref is not None:
+                self._drop(ref)
             raise
 
     def _drop(self, ref: BlobRef) -> None:
@@ -347,19 +356,22 @@ def begin_write(user_id: int, path: str) -> PendingWrite:
     """Validate the path and the room left before any byte is taken (an existing file's size
     counts as room, since replacing it frees it)."""
     path = normalize_path(path)
-    u = usage(user_id)
-    if not u.limit_bytes:
-        return PendingWrite(user_id, path, u.max_file_bytes, u.max_file_bytes)
+    max_file = get_settings().max_file_bytes
     with session_scope() as s:
-        old = _get(s, user_id, path)
+        _ensure_meter(s, user_id)
+        used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
+        limit, _ = _plan(s, user_id)
+        old = _get(s, user_id, path) if limit else None
         freed = old.size if old is not None and old.kind == "file" else 0
-    room = max(0, u.limit_bytes - u.bytes_used + freed)
+    if not limit:
+        return PendingWrite(user_id, path, max_file, max_file)
+    room = max(0, limit - used + freed)
     if room <= 0:
         raise QuotaExceeded(
-            f"Your storage is full ({human_size(u.bytes_used)} of {human_size(u.limit_bytes)}). "
+            f"Your storage is full ({human_size(used)} of {human_size(limit)}). "
             f"Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
         )
-    return PendingWrite(user_id, path, u.max_file_bytes, room)
+    return PendingWrite(user_id, path, max_file, room)
 
 
 def write_stream(user_id: int, path: str, chunks: Iterable[bytes]) -> EntryView:
@@ -449,6 +461,7 @@ def delete(user_id: int, path: str) -> tuple[int, int]:
         e = _get(s, user_id, path, lock=True)
         if e is None:
             raise NotFound(f"There is no “{path}” in your workspace.")
+        _ensure_meter(s, user_id)  # counted before the rows go, or an old account would go negative
         rows = [e, *(_descendants(s, user_id, e) if e.kind == "folder" else [])]
         files = [r for r in rows if r.kind == "file"]
         freed = sum(r.size for r in files)
