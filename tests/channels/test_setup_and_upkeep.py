@@ -119,3 +119,10 @@ def test_deleting_the_account_forgets_linked_chats_and_deliveries(make_user) -> 
 
 def test_worker_handlers_cover_both_channels() -> None:
     assert set(worker.HANDLERS) == {"telegram", "whatsapp"}
+
+
+def test_store_events_counts_only_new_events() -> None:
+    events = [queue.NewEvent(str(i), {"update_id": i}, "h") for i in (1, 2)]
+    assert queue.store_events("telegram", events) == 2
+    assert queue.store_events("telegram", [*events, queue.NewEvent("3", {"update_id": 3}, "h")]) == 1
+    assert queue.store_events("whatsapp", events[:1]) == 1  # another channel, another key space

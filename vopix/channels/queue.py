@@ -9,6 +9,7 @@ again once the lease runs out, and the event's `stage` says which steps are alre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -87,17 +88,15 @@ def store_events(channel: str, events: list[NewEvent], now: datetime | None = No
         for e in events
     ]
     engine = get_engine()
-    if engine.dialect.name == "postgresql":
-        stmt = pg_insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        with engine.begin() as conn:
-            result = conn.execute(stmt, rows)
-        return max(int(result.rowcount or 0), 0)
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(_T.c.id)
+    )
     # SQLite has one writer: queue this process's ingest threads on a lock instead of letting
     # them collide in SQLite's busy handler, whose sleeps (up to 100 ms) would make the tail.
-    stmt = sqlite_insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    with _sqlite_ingest_lock, engine.begin() as conn:
-        result = conn.execute(stmt, rows)
-    return max(int(result.rowcount or 0), 0)
+    lock = _sqlite_ingest_lock if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    with lock, engine.begin() as conn:
+        return len(conn.execute(stmt, rows).all())
 
 
 def claim(worker_id: str, now: datetime | None = None, lease: timedelta | None = None) -> Claimed | None:
