@@ -115,7 +115,8 @@ class ChannelsState(SessionState):
             return None
         new = await asyncio.to_thread(links.create_code, user_id, "whatsapp")
         self.whatsapp_code = new.code
-        digits = re.sub(r"\D", "", whatsapp.platform_number())
+        self.whatsapp_number = whatsapp.platform_number()
+        digits = re.sub(r"\D", "", self.whatsapp_number)
         self.whatsapp_chat_link = f"https://wa.me/{digits}?text={quote('LINK ' + new.code)}" if digits else ""
         self.code_expires = _when(new.expires_at)
         self.waiting = True
