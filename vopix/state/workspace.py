@@ -7,6 +7,7 @@ that person's workspace through core; paths from the browser are validated there
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import quote
 
 import reflex as rx
@@ -16,6 +17,8 @@ from vopix.core.workspace.base import EntryView, WorkspaceError, human_size
 from vopix.core.workspace.paths import is_within, path_key
 from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
 
+log = logging.getLogger("vopix.workspace")
+UPLOAD_FAILED = "The upload failed; only the files listed as uploaded were stored."
 # The editor's text travels over the socket: keep it well under Reflex's message limit.
 EDIT_MAX_BYTES = 512 * 1024
 
@@ -264,16 +267,17 @@ class WorkspaceState(SessionState):
                 self.uploading = False
                 self.error = "Your session has ended; log in again to upload."
             return
+        report = uploads.UploadReport(refused=[UPLOAD_FAILED])
         try:
             report = await uploads.receive(user_id, folder, chunks)
+        except Exception:
+            log.exception("upload failed for user %s", user_id)
         finally:
             async with self:
                 self.uploading = False
-        async with self:
-            if report.stored:
-                names = ", ".join(e.name for e in report.stored)
-                n = len(report.stored)
-                self.message = f"Uploaded {n} file{'s' if n != 1 else ''}: {names}."
-            self.upload_errors = report.refused
-            await self._refresh(user_id)
-
+                if report.stored:
+                    names = ", ".join(e.name for e in report.stored)
+                    n = len(report.stored)
+                    self.message = f"Uploaded {n} file{'s' if n != 1 else ''}: {names}."
+                self.upload_errors = report.refused
+                await self._refresh(user_id)

@@ -279,3 +279,9 @@ def test_the_meter_is_rebuilt_from_the_files_when_missing(ws_user: int) -> None:
         action()
         expected = sum(e.size for e in store.list_entries(ws_user))
         assert store.storage_used(ws_user) == expected
+
+
+def test_sign_up_works_even_when_the_starter_files_do_not_fit(make_user, storage_limit) -> None:
+    storage_limit(100)  # smaller than the README
+    user_id, _, _ = make_user()
+    assert store.list_entries(user_id) == [] and store.storage_used(user_id) == 0

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlmodel import Session
 
 from vopix.core.workspace import store
+from vopix.core.workspace.base import WorkspaceError
+
+log = logging.getLogger("vopix.workspace")
 
 README = """\
 # Your workspace
@@ -60,6 +65,10 @@ Keep the person's own words for names and terms, and add nothing that is not in 
 
 
 def seed_workspace(s: Session, user_id: int) -> None:
-    """on_user_created hook: runs inside the sign-up transaction."""
-    store.write_text(user_id, "README.md", README, session=s)
-    store.write_text(user_id, EXAMPLE_SKILL_PATH, EXAMPLE_SKILL, session=s)
+    """on_user_created hook: runs inside the sign-up transaction. Starter files are a courtesy:
+    if they cannot be written (a plan with no storage, say), the account is still made."""
+    for path, text in (("README.md", README), (EXAMPLE_SKILL_PATH, EXAMPLE_SKILL)):
+        try:
+            store.write_text(user_id, path, text, session=s)
+        except WorkspaceError as exc:
+            log.warning("starter file %s not written for user %s: %s", path, user_id, exc)

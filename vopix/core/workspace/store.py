@@ -58,6 +58,14 @@ def _get(s: Session, user_id: int, path: str, *, lock: bool = False) -> Workspac
     return s.exec(q.with_for_update() if lock else q).first()
 
 
+def _flush(s: Session, path: str) -> None:
+    """Flush, turning a lost race for the same name (the unique index) into a clear refusal."""
+    try:
+        s.flush()
+    except IntegrityError:
+        raise Conflict(f"“{path}” was created or changed at the same moment; try again.") from None
+
+
 def _descendants(s: Session, user_id: int, folder: WorkspaceEntry) -> list[WorkspaceEntry]:
     prefix = folder.path_key + "/"
     return list(
@@ -224,7 +232,7 @@ def _ensure_folders(s: Session, user_id: int, path: str) -> str:
         if e is None:
             e = WorkspaceEntry(user_id=user_id, path=wanted, path_key=path_key(wanted), kind="folder")
             s.add(e)
-            s.flush()
+            _flush(s, wanted)
         elif e.kind != "folder":
             raise WorkspaceError(f"“{e.path}” is a file, so it cannot contain “{name_of(path)}”.")
         spelled = e.path
@@ -265,7 +273,7 @@ def _commit(
     entry.is_text, entry.content_type = is_text, content_type_for(name_of(entry.path), is_text)
     entry.updated_at = now
     s.add(entry)
-    s.flush()
+    _flush(s, entry.path)
     assert entry.id is not None
     search.index(s, user_id, entry.id, ref.head.decode("utf-8", errors="ignore") if is_text else None)
     return _view(entry)
@@ -423,7 +431,7 @@ def make_folder(user_id: int, path: str) -> EntryView:
             raise AlreadyExists(f"“{existing.path}” already exists.")
         e = WorkspaceEntry(user_id=user_id, path=spelled, path_key=path_key(spelled), kind="folder")
         s.add(e)
-        s.flush()
+        _flush(s, spelled)
         return _view(e)
 
 
@@ -450,7 +458,7 @@ def move(user_id: int, source: str, target: str) -> EntryView:
             row.path, row.path_key, row.updated_at = new_path, path_key(new_path), utcnow()
         for row in moved:
             s.add(row)
-        s.flush()
+        _flush(s, target)
         return _view(e)
 
 
