@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -24,12 +24,20 @@ from vopix.core.workspace.base import (
     FileTooLarge,
     NotFound,
     QuotaExceeded,
-    UsageView,
     WorkspaceError,
     content_type_for,
     human_size,
     looks_like_text,
 )
+from vopix.core.workspace.meter import (
+    UPGRADE_LINK,
+    charge,
+    ensure_meter,
+    plan_limit,
+    too_large_message,
+)
+from vopix.core.workspace.meter import storage_used as storage_used  # re-exported for callers
+from vopix.core.workspace.meter import usage as usage
 from vopix.core.workspace.paths import (
     PathError,
     ancestors,
@@ -41,10 +49,8 @@ from vopix.core.workspace.paths import (
 )
 from vopix.core.workspace.storage import CHUNK_SIZE, BlobRef, TooLarge, get_storage
 from vopix.db import session_scope
-from vopix.models import Plan, User, WorkspaceEntry, WorkspaceUsage
+from vopix.models import WorkspaceEntry, WorkspaceUsage
 from vopix.settings import get_settings
-
-UPGRADE_LINK = "/billing"
 
 
 def _view(e: WorkspaceEntry) -> EntryView:
@@ -76,78 +82,6 @@ def _descendants(s: Session, user_id: int, folder: WorkspaceEntry) -> list[Works
             )
         )
     )
-
-
-# ---------------------------------------------------------------- the meter and the limits
-
-
-def _plan(s: Session, user_id: int) -> tuple[int, str]:
-    columns = select(Plan.storage_bytes, Plan.name)
-    row = s.exec(
-        columns.join(User, col(User.plan_id) == col(Plan.id)).where(User.id == user_id)
-    ).first() or s.exec(columns.where(Plan.id == "free")).first()
-    return (int(row[0]), row[1]) if row else (0, "Free")
-
-
-def _ensure_meter(s: Session, user_id: int) -> None:
-    if s.get(WorkspaceUsage, user_id) is not None:
-        return
-    # First write since the workspace existed (or an account older than it): count what is there.
-    size, files = s.exec(
-        select(func.coalesce(func.sum(WorkspaceEntry.size), 0), func.count()).where(
-            WorkspaceEntry.user_id == user_id, WorkspaceEntry.kind == "file"
-        )
-    ).one()
-    try:
-        with s.begin_nested():
-            s.add(WorkspaceUsage(user_id=user_id, bytes_used=int(size), files=int(files)))
-    except IntegrityError:  # another worker made it first
-        pass
-
-
-def _charge(s: Session, user_id: int, delta: int, files: int, *, needed: int = 0) -> None:
-    """Move the meter in the caller's transaction. Growth is a conditional UPDATE, so two
-    uploads racing for the last megabytes cannot both pass."""
-    usage = WorkspaceUsage.__table__.c  # type: ignore[attr-defined]
-    values = {"bytes_used": usage.bytes_used + delta, "files": usage.files + files, "updated_at": utcnow()}
-    stmt = update(WorkspaceUsage).where(col(WorkspaceUsage.user_id) == user_id).values(**values)
-    limit, plan_name = _plan(s, user_id)
-    if delta > 0 and limit:
-        stmt = stmt.where(usage.bytes_used + delta <= limit)
-    for attempt in range(2):
-        if s.execute(stmt).rowcount:  # type: ignore[attr-defined]
-            return
-        if attempt == 0 and s.get(WorkspaceUsage, user_id) is None:
-            _ensure_meter(s, user_id)  # the first write ever: make the meter, then charge it
-            continue
-        break
-    used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
-    raise QuotaExceeded(
-        f"Not enough storage: this needs {human_size(needed or delta)} more, but only "
-        f"{human_size(max(0, limit - used))} of your {human_size(limit)} ({plan_name} plan) "
-        f"is free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
-    )
-
-
-def usage(user_id: int) -> UsageView:
-    with session_scope() as s:
-        _ensure_meter(s, user_id)
-        row = s.get(WorkspaceUsage, user_id)
-        limit, plan_name = _plan(s, user_id)
-        return UsageView(
-            row.bytes_used if row else 0, row.files if row else 0, limit,
-            get_settings().max_file_bytes, plan_name,
-        )
-
-
-def storage_used(user_id: int) -> int:
-    """Bytes of workspace content this person stores (P08: storage consumed)."""
-    return usage(user_id).bytes_used
-
-
-def too_large_message(name: str, size: int | None, max_file: int) -> str:
-    shown = f" is {human_size(size)};" if size is not None else " is too large:"
-    return f"“{name}”{shown} the largest file allowed is {human_size(max_file)}."
 
 
 # ---------------------------------------------------------------- reading
@@ -257,7 +191,7 @@ def _commit(
         raise AlreadyExists(f"“{old.path}” already exists.")
     if expected_sha256 is not None and (old.sha256 if old else "") != expected_sha256:
         raise Conflict(f"“{path}” changed since it was opened. Reload it, then make your change again.")
-    _charge(s, user_id, ref.size - (old.size if old else 0), 0 if old else 1, needed=ref.size)
+    charge(s, user_id, ref.size - (old.size if old else 0), 0 if old else 1, needed=ref.size)
     complete = len(ref.head) >= ref.size
     is_text = looks_like_text(ref.head, complete)
     now = utcnow()
@@ -366,9 +300,9 @@ def begin_write(user_id: int, path: str) -> PendingWrite:
     path = normalize_path(path)
     max_file = get_settings().max_file_bytes
     with session_scope() as s:
-        _ensure_meter(s, user_id)
+        ensure_meter(s, user_id)
         used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
-        limit, _ = _plan(s, user_id)
+        limit, _ = plan_limit(s, user_id)
         old = _get(s, user_id, path) if limit else None
         freed = old.size if old is not None and old.kind == "file" else 0
     if not limit:
@@ -469,7 +403,7 @@ def delete(user_id: int, path: str) -> tuple[int, int]:
         e = _get(s, user_id, path, lock=True)
         if e is None:
             raise NotFound(f"There is no “{path}” in your workspace.")
-        _ensure_meter(s, user_id)  # counted before the rows go, or an old account would go negative
+        ensure_meter(s, user_id)  # counted before the rows go, or an old account would go negative
         rows = [e, *(_descendants(s, user_id, e) if e.kind == "folder" else [])]
         files = [r for r in rows if r.kind == "file"]
         freed = sum(r.size for r in files)
@@ -478,5 +412,5 @@ def delete(user_id: int, path: str) -> tuple[int, int]:
                 get_storage().delete(s, user_id, r.blob_id)
         ids = [r.id for r in rows]
         s.execute(sql_delete(WorkspaceEntry).where(col(WorkspaceEntry.id).in_(ids)))
-        _charge(s, user_id, -freed, -len(files))
+        charge(s, user_id, -freed, -len(files))
         return len(files), freed
