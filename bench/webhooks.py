@@ -59,7 +59,7 @@ def build_app() -> Any:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.routing import Mount, Route
+    from starlette.routing import Route
 
     from vopix.api.app import build_api
     from vopix.api.middleware import AccessLogMiddleware
@@ -77,10 +77,17 @@ def build_app() -> Any:
         yield
         writer.cancel()
 
-    return Starlette(
-        routes=[Route("/bare", bare, methods=["POST"]), Mount("/", app=AccessLogMiddleware(build_api()))],
-        lifespan=lifespan,
-    )
+    bare_app = Starlette(routes=[Route("/bare", bare, methods=["POST"])], lifespan=lifespan)
+    ours_app = AccessLogMiddleware(build_api())
+
+    async def dispatch(scope: Any, receive: Any, send: Any) -> None:
+        """Each endpoint behind exactly one Starlette router, as in production."""
+        if scope["type"] == "lifespan" or scope.get("path") == "/bare":
+            await bare_app(scope, receive, send)
+        else:
+            await ours_app(scope, receive, send)
+
+    return dispatch
 
 
 if os.environ.get("VOPIX_BENCH_SERVER") == "1":

@@ -29,7 +29,8 @@ async def webhook(request: Request) -> Response:
     if len(raw) > MAX_BODY_BYTES:
         return JSONResponse({"error": "too large"}, status_code=413)
     try:
-        event = telegram.new_event(json.loads(raw))
+        text = raw.decode("utf-8")
+        event = telegram.new_event(json.loads(text), text)
     except (ValueError, RecursionError, MalformedPayload) as exc:
         reason = str(exc) if isinstance(exc, MalformedPayload) else "not JSON"
         log.warning("telegram webhook: malformed body of %d bytes (%s)", len(raw), reason)

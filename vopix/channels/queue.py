@@ -10,6 +10,7 @@ again once the lease runs out, and the event's `stage` says which steps are alre
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ _STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 @dataclass(frozen=True)
 class NewEvent:
     external_id: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | str  # a dict, or JSON text as received
     sender_hash: str
 
 
@@ -66,6 +67,10 @@ class Outbound:
     body: str
 
 
+def _compact(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
 def store_events(channel: str, events: list[NewEvent], now: datetime | None = None) -> int:
     """Insert new events, ignoring ones already stored (same channel and external id).
     Returns how many were new. One statement, one transaction."""
@@ -76,7 +81,7 @@ def store_events(channel: str, events: list[NewEvent], now: datetime | None = No
         {
             "channel": channel,
             "external_id": e.external_id[:128],
-            "payload": json.dumps(e.payload, separators=(",", ":"), ensure_ascii=False),
+            "payload": e.payload if isinstance(e.payload, str) else _compact(e.payload),
             "status": "pending",
             "stage": "received",
             "attempts": 0,
@@ -88,15 +93,17 @@ def store_events(channel: str, events: list[NewEvent], now: datetime | None = No
         for e in events
     ]
     engine = get_engine()
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(_T.c.id)
-    )
     # SQLite has one writer: queue this process's ingest threads on a lock instead of letting
     # them collide in SQLite's busy handler, whose sleeps (up to 100 ms) would make the tail.
     lock = _sqlite_ingest_lock if engine.dialect.name == "sqlite" else contextlib.nullcontext()
     with lock, engine.begin() as conn:
-        return len(conn.execute(stmt, rows).all())
+        return len(conn.execute(_insert_ignoring_duplicates(engine.dialect.name), rows).all())
+
+
+@functools.cache
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(_T.c.id)
 
 
 def claim(worker_id: str, now: datetime | None = None, lease: timedelta | None = None) -> Claimed | None:

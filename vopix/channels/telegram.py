@@ -89,13 +89,15 @@ def get_bot() -> Bot:
 # --------------------------------------------------------------------------- inbound
 
 
-def new_event(data: object) -> queue.NewEvent | None:
-    """Validate an update (MalformedPayload if it is not one); None if it carries no message."""
+def new_event(data: object, raw: str | None = None) -> queue.NewEvent | None:
+    """Validate an update (MalformedPayload if it is not one); None if it carries no message.
+    `raw` is the JSON text as received, stored as is."""
     inbound = parse_update(data, None)
     if inbound is None:
         return None
     assert isinstance(data, dict)
-    return queue.NewEvent(str(inbound.update_id), data, links.sender_hash(CHANNEL, inbound.chat_id))
+    payload: dict[str, Any] | str = raw if raw is not None else data
+    return queue.NewEvent(str(inbound.update_id), payload, links.sender_hash(CHANNEL, inbound.chat_id))
 
 
 def store_update(data: object) -> int:
