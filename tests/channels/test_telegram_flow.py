@@ -239,3 +239,27 @@ async def test_group_chats_are_ignored(api, agent_user, telegram_api) -> None:
     await drain()
     assert telegram_api.sent_messages == []
     assert [e.outcome for e in _events()] == ["ignored"]
+
+
+async def test_html_refused_by_telegram_falls_back_to_plain_text(api, agent_user, telegram_api, fake_ai) -> None:
+    link_telegram(agent_user, CHAT)
+    fake_ai.script(Reply("Some **bold** words"))
+    telegram_api.fail_next(
+        "sendMessage", 1, error_code=400, description="Bad Request: can't parse entities: oops", retry_after=None
+    )
+    await post_update(api, make_text_update(9201, CHAT, "hi"))
+    await drain()
+    first, second = telegram_api.sent_messages
+    assert first["parse_mode"] == "HTML" and "parse_mode" not in second
+    assert second["text"] == "Some **bold** words"
+
+
+async def test_a_blocked_bot_marks_the_reply_failed_and_moves_on(api, agent_user, telegram_api, fake_ai) -> None:
+    link_telegram(agent_user, CHAT)
+    telegram_api.block_chat(CHAT)
+    await post_update(api, make_text_update(9301, CHAT, "hi"))
+    await drain()
+    with session_scope() as s:
+        [row] = s.exec(select(OutboundMessage)).all()
+    assert row.status == "failed" and "blocked" in row.error
+    assert [e.status for e in _events()] == ["done"]

@@ -212,3 +212,13 @@ async def test_voice_notes_and_photos_get_a_clear_answer(api, agent_user, whatsa
     await drain()
     assert words in whatsapp_api.texts_to(NUMBER)[-1]
     assert fake_ai.requests == []
+
+
+async def test_rate_limited_sends_are_retried(api, agent_user, whatsapp_api, fake_ai) -> None:
+    link_whatsapp(agent_user, NUMBER)
+    fake_ai.script(Reply("after the throttle"))
+    whatsapp_api.fail_next_rate_limited(1)
+    await post_whatsapp(api, make_text_webhook("wamid.R1", NUMBER, "hi"))
+    await drain()
+    assert whatsapp_api.texts_to(NUMBER) == ["after the throttle"]
+    assert [o.status for o in _outbound()] == ["sent"]
