@@ -54,8 +54,9 @@ async def test_polling_mode_stores_then_answers_each_update_once(channels_env, a
     for _ in range(100):
         await asyncio.sleep(0.05)
         with session_scope() as s:
-            if len(s.exec(select(InboundEvent)).all()) == 2:
-                break
+            stored = len(s.exec(select(InboundEvent)).all())
+        if stored == 2 and not fake.pending_updates:  # the next getUpdates confirmed them
+            break
     stop.set()
     await asyncio.wait_for(task, 10)
     assert woke and fake.webhook == {}
@@ -126,3 +127,22 @@ def test_store_events_counts_only_new_events() -> None:
     assert queue.store_events("telegram", events) == 2
     assert queue.store_events("telegram", [*events, queue.NewEvent("3", {"update_id": 3}, "h")]) == 1
     assert queue.store_events("whatsapp", events[:1]) == 1  # another channel, another key space
+
+
+@pytest.mark.asyncio
+async def test_the_app_lifespan_worker_answers_as_soon_as_the_webhook_stores(api, agent_user) -> None:
+    from tests.channels.helpers import post_update
+
+    link_telegram(agent_user, 8080)
+    async with worker.channels_lifespan():
+        started = asyncio.get_running_loop().time()
+        assert await post_update(api, make_text_update(77001, 8080, "quick?")) == 200
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            with session_scope() as s:
+                if s.exec(select(InboundEvent).where(InboundEvent.status == "done")).first():
+                    break
+        assert asyncio.get_running_loop().time() - started < 3
+    with session_scope() as s:
+        [event] = s.exec(select(InboundEvent)).all()
+    assert (event.status, event.outcome) == ("done", "answered")

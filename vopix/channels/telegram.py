@@ -86,6 +86,13 @@ def get_bot() -> Bot:
     return bot
 
 
+async def close() -> None:
+    """Shut this event loop's bots down (their HTTP pools), at the end of the app's life."""
+    for bot in _bots.pop(asyncio.get_running_loop(), {}).values():
+        with contextlib.suppress(Exception):
+            await bot.shutdown()
+
+
 # --------------------------------------------------------------------------- inbound
 
 

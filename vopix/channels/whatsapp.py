@@ -89,6 +89,12 @@ def _client() -> httpx.AsyncClient:
     return client
 
 
+async def close() -> None:
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
 # --------------------------------------------------------------------------- inbound
 
 

@@ -145,3 +145,4 @@ async def channels_lifespan() -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(telegram.close(), whatsapp.close(), return_exceptions=True)
