@@ -74,3 +74,30 @@ def page_shell(
         rx.el.main(rx.el.h1(title), *children, class_name="vx-main vx-wide" if wide else "vx-main"),
         class_name="vx-page",
     )
+
+
+def confirm_action(
+    *,
+    asking: rx.Var,
+    trigger: str,
+    question: str,
+    confirm: str,
+    cancel: str,
+    on_ask: Any,
+    on_confirm: Any,
+    on_cancel: Any,
+    dialog_label: str,
+) -> rx.Component:
+    """A destructive action in two steps: the trigger button, then an inline question."""
+    return rx.cond(
+        asking,
+        rx.el.div(
+            rx.el.span(question),
+            rx.el.button(confirm, on_click=on_confirm, type="button", class_name="vx-danger"),
+            rx.el.button(cancel, on_click=on_cancel, type="button", class_name="vx-button-quiet"),
+            role="alertdialog",
+            aria_label=dialog_label,
+            class_name="vx-row",
+        ),
+        rx.el.button(trigger, on_click=on_ask, type="button", class_name="vx-button-quiet"),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, page_shell
+from vopix.components.ui import alert, confirm_action, page_shell
 from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
 
@@ -82,31 +82,16 @@ def _sidebar() -> rx.Component:
                 class_name="vx-button-quiet",
             ),
         ),
-        rx.cond(
-            ChatState.confirm_delete_all,
-            rx.el.div(
-                rx.el.p("Delete every conversation and message? This cannot be undone."),
-                rx.el.button(
-                    "Yes, delete everything",
-                    on_click=ChatState.delete_all,
-                    type="button",
-                    class_name="vx-danger",
-                ),
-                rx.el.button(
-                    "Keep them",
-                    on_click=ChatState.ask_delete_all(False),
-                    type="button",
-                    class_name="vx-button-quiet",
-                ),
-                role="alertdialog",
-                aria_label="Confirm deleting all conversations",
-            ),
-            rx.el.button(
-                "Delete all conversations",
-                on_click=ChatState.ask_delete_all(True),
-                type="button",
-                class_name="vx-button-quiet",
-            ),
+        confirm_action(
+            asking=ChatState.confirm_delete_all,
+            trigger="Delete all conversations",
+            question="Delete every conversation and message? This cannot be undone.",
+            confirm="Yes, delete everything",
+            cancel="Keep them",
+            on_ask=ChatState.ask_delete_all(True),
+            on_confirm=ChatState.delete_all,
+            on_cancel=ChatState.ask_delete_all(False),
+            dialog_label="Confirm deleting all conversations",
         ),
         class_name="vx-sidebar",
         aria_label="Conversations and search",
@@ -206,31 +191,16 @@ def _conversation() -> rx.Component:
                 aria_label="Rename conversation",
                 class_name="vx-row",
             ),
-            rx.cond(
-                ChatState.confirm_delete_conversation,
-                rx.el.div(
-                    rx.el.span("Delete this conversation for good?"),
-                    rx.el.button(
-                        "Yes, delete it",
-                        on_click=ChatState.delete_conversation,
-                        type="button",
-                        class_name="vx-danger",
-                    ),
-                    rx.el.button(
-                        "Keep it",
-                        on_click=ChatState.ask_delete_conversation(False),
-                        type="button",
-                        class_name="vx-button-quiet",
-                    ),
-                    role="alertdialog",
-                    aria_label="Confirm deleting this conversation",
-                ),
-                rx.el.button(
-                    "Delete conversation",
-                    on_click=ChatState.ask_delete_conversation(True),
-                    type="button",
-                    class_name="vx-button-quiet",
-                ),
+            confirm_action(
+                asking=ChatState.confirm_delete_conversation,
+                trigger="Delete conversation",
+                question="Delete this conversation for good?",
+                confirm="Yes, delete it",
+                cancel="Keep it",
+                on_ask=ChatState.ask_delete_conversation(True),
+                on_confirm=ChatState.delete_conversation,
+                on_cancel=ChatState.ask_delete_conversation(False),
+                dialog_label="Confirm deleting this conversation",
             ),
             class_name="vx-conv-head",
         ),

@@ -3,7 +3,6 @@ another user's ids behave as if they did not exist."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy import delete, func, text, update
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
+from vopix.core.fulltext import fts5_match, prefix_tsquery, query_words
 from vopix.db import session_scope
 from vopix.models import Conversation, Message
 
@@ -258,17 +258,14 @@ def count_messages(user_id: int, conversation_id: int) -> int:
         return int(s.exec(select(func.count()).where(Message.conversation_id == conversation_id)).one())
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
 def search_messages(user_id: int, query: str, limit: int = 30) -> list[SearchHit]:
     """Full-text search over one's own messages (FTS5 on SQLite, tsvector on PostgreSQL)."""
-    words = _WORD.findall(query or "")[:12]
+    words = query_words(query)
     if not words:
         return []
     with session_scope() as s:
         if s.get_bind().dialect.name == "sqlite":
-            match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+            match = fts5_match(words)
             sql = text(
                 "SELECT m.id, m.conversation_id, c.title, m.role, "
                 "snippet(message_fts, 0, '[', ']', '…', 12) AS snip, m.created_at "
@@ -278,7 +275,7 @@ def search_messages(user_id: int, query: str, limit: int = 30) -> list[SearchHit
             )
             params: dict[str, object] = {"q": match, "u": user_id, "n": limit}
         else:
-            tsq = " & ".join(w.replace("'", "") + ":*" for w in words)
+            tsq = prefix_tsquery(words)
             sql = text(
                 "SELECT m.id, m.conversation_id, c.title, m.role, "
                 "ts_headline('simple', m.content, to_tsquery('simple', :q), "

@@ -71,8 +71,11 @@ def _create_profile(s: Session, user_id: int) -> None:
     s.add(AgentProfile(user_id=user_id))
 
 
-def _view(row: AgentProfile) -> ProfileView:
-    hint = vault.secret_hint(row.user_id, row.api_key_secret_id) if row.api_key_secret_id else None
+def _view(row: AgentProfile, *, with_hint: bool = True) -> ProfileView:
+    """with_hint=False skips the vault read a turn does not need."""
+    hint = None
+    if with_hint and row.api_key_secret_id:
+        hint = vault.secret_hint(row.user_id, row.api_key_secret_id)
     return ProfileView(
         name=row.name,
         personality=row.personality,
@@ -175,18 +178,7 @@ def load_for_turn(user_id: int, session: Session | None = None) -> tuple[Provide
         with session_scope() as s:
             return load_for_turn(user_id, s)
     row = _get_or_create(session, user_id)
-    view = ProfileView(
-        name=row.name,
-        personality=row.personality,
-        language=row.language,
-        timezone=row.timezone,
-        provider_kind=row.provider_kind,
-        model=row.model,
-        base_url=row.base_url,
-        has_own_key=row.api_key_secret_id is not None,
-        key_hint="",
-    )
-    return _provider_config(session, row), view
+    return _provider_config(session, row), _view(row, with_hint=False)
 
 
 def _provider_config(s: Session, row: AgentProfile) -> ProviderConfig:

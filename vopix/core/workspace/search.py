@@ -10,16 +10,14 @@ content, so it does not count against the person's storage.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, text
 from sqlmodel import Session, col, select
 
+from vopix.core.fulltext import fts5_match, prefix_tsquery, query_words
 from vopix.db import session_scope
 from vopix.models import WorkspaceEntry, WorkspaceText
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ def search(user_id: int, query: str, limit: int = 20) -> list[SearchHit]:
     """Files whose name contains the query, then files whose text matches every word (prefixes
     count: "meet" finds "meeting")."""
     query = (query or "").strip()
-    words = _WORD.findall(query)[:12]
+    words = query_words(query)
     if not query:
         return []
     with session_scope() as s:
@@ -58,7 +56,7 @@ def search(user_id: int, query: str, limit: int = 20) -> list[SearchHit]:
         content: list[SearchHit] = []
         if words:
             if s.get_bind().dialect.name == "sqlite":
-                match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+                match = fts5_match(words)
                 sql = text(
                     "SELECT e.path, snippet(workspace_text_fts, 0, '[', ']', '…', 16) "
                     "FROM workspace_text_fts JOIN workspace_text t ON t.entry_id = workspace_text_fts.rowid "
@@ -68,7 +66,7 @@ def search(user_id: int, query: str, limit: int = 20) -> list[SearchHit]:
                 )
                 params: dict[str, object] = {"q": match, "u": user_id, "n": limit}
             else:
-                tsq = " & ".join(w.replace("'", "").replace("\\", "") + ":*" for w in words)
+                tsq = prefix_tsquery(words)
                 sql = text(
                     "SELECT e.path, ts_headline('simple', t.content, to_tsquery('simple', :q), "
                     "'StartSel=[,StopSel=],MaxWords=24,MinWords=8') "
