@@ -85,20 +85,28 @@ def record_message(user_id: int, now: datetime | None = None, session: Session |
 
 
 def record_api_call(
-    user_id: int, model: str, input_tokens: int, output_tokens: int, now: datetime | None = None
+    user_id: int,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    now: datetime | None = None,
+    session: Session | None = None,
 ) -> None:
     moment = now or utcnow()
-    with session_scope() as s:
-        _bump(
-            s,
-            user_id,
-            moment.date(),
-            model[:120],
-            api_calls=1,
-            input_tokens=max(0, input_tokens),
-            output_tokens=max(0, output_tokens),
-        )
-        _warn(s, user_id, moment)
+    if session is None:
+        with session_scope() as s:
+            return record_api_call(user_id, model, input_tokens, output_tokens, moment, s)
+    _bump(
+        session,
+        user_id,
+        moment.date(),
+        model[:120],
+        api_calls=1,
+        input_tokens=max(0, input_tokens),
+        output_tokens=max(0, output_tokens),
+    )
+    _warn(session, user_id, moment)
+    return None
 
 
 def _plan(s: Session, user_id: int) -> PlanLimits:

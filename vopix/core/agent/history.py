@@ -146,29 +146,44 @@ def add_message(
     tool_name: str | None = None,
     tool_call_id: str | None = None,
     tool_args: str | None = None,
+    session: Session | None = None,
 ) -> MessageView:
-    with session_scope() as s:
-        conv = _own_conversation(s, user_id, conversation_id)
-        now = utcnow()
-        m = Message(
-            conversation_id=conversation_id,
-            user_id=user_id,
-            role=role,
-            content=content[:MAX_MESSAGE_CHARS],
-            channel=channel,
-            status=status,
-            tool_name=tool_name,
-            tool_call_id=tool_call_id,
-            tool_args=tool_args,
-            created_at=now,
-        )
-        s.add(m)
-        conv.updated_at = now
-        if role == "user" and conv.title == "New conversation" and content.strip():
-            conv.title = _title_from(content)
-        s.add(conv)
-        s.flush()
-        return _msg(m)
+    if session is None:
+        with session_scope() as s:
+            return add_message(
+                user_id,
+                conversation_id,
+                role,
+                content,
+                channel=channel,
+                status=status,
+                tool_name=tool_name,
+                tool_call_id=tool_call_id,
+                tool_args=tool_args,
+                session=s,
+            )
+    s = session  # the caller's transaction
+    conv = _own_conversation(s, user_id, conversation_id)
+    now = utcnow()
+    m = Message(
+        conversation_id=conversation_id,
+        user_id=user_id,
+        role=role,
+        content=content[:MAX_MESSAGE_CHARS],
+        channel=channel,
+        status=status,
+        tool_name=tool_name,
+        tool_call_id=tool_call_id,
+        tool_args=tool_args,
+        created_at=now,
+    )
+    s.add(m)
+    conv.updated_at = now
+    if role == "user" and conv.title == "New conversation" and content.strip():
+        conv.title = _title_from(content)
+    s.add(conv)
+    s.flush()
+    return _msg(m)
 
 
 def update_message(
@@ -201,8 +216,15 @@ def _title_from(content: str) -> str:
 
 
 _MESSAGE_COLUMNS = (
-    Message.id, Message.conversation_id, Message.role, Message.content, Message.channel,
-    Message.status, Message.tool_name, Message.tool_args, Message.created_at,
+    Message.id,
+    Message.conversation_id,
+    Message.role,
+    Message.content,
+    Message.channel,
+    Message.status,
+    Message.tool_name,
+    Message.tool_args,
+    Message.created_at,
 )
 
 

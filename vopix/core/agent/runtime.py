@@ -153,12 +153,15 @@ def _save_step(
     model: str,
     usages: list[Usage],
 ) -> int | None:
-    """After a model step: its text (if any) and its metered usage, in one hop."""
-    for u in usages:
-        usage.record_api_call(user_id, model, u.input_tokens, u.output_tokens)
-    if not text and status == "complete":
-        return None
-    return history.add_message(user_id, conversation_id, "assistant", text, channel=channel, status=status).id
+    """After a model step: its text (if any) and its metered usage, in one transaction."""
+    with session_scope() as s:
+        for u in usages:
+            usage.record_api_call(user_id, model, u.input_tokens, u.output_tokens, session=s)
+        if not text and status == "complete":
+            return None
+        return history.add_message(
+            user_id, conversation_id, "assistant", text, channel=channel, status=status, session=s
+        ).id
 
 
 async def respond(
