@@ -89,6 +89,12 @@ def test_link_telegram_then_see_the_conversation_on_the_web(page, app_url, chann
     expect(log).to_contain_text("Hello from your agent")
     expect(log).to_contain_text("via Telegram")
 
+    # While the web chat stays open, a new Telegram exchange shows up without a reload.
+    provider.script(Reply("Still here, live."))
+    _telegram_posts(app_url, make_text_update(secrets.randbelow(10**9), chat_id, "Another one from the bus"))
+    expect(log).to_contain_text("Another one from the bus", timeout=15_000)
+    expect(log).to_contain_text("Still here, live.", timeout=15_000)
+
     # Unlink: the chat is forgotten.
     page.goto("/channels")
     telegram_card.get_by_role("button", name="Unlink Telegram").click()

@@ -8,6 +8,8 @@ from vopix.components.ui import alert, confirm_action, page_shell
 from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
 
+POLL_MS = 4000  # how often an open chat looks for messages from other channels
+
 
 def _conversation_item(c: rx.Var) -> rx.Component:
     return rx.el.li(
@@ -245,6 +247,8 @@ def _conversation() -> rx.Component:
             aria_live="polite",
         ),
         rx.script(src="/chat.js"),
+        # A client-side tick: new messages from Telegram, WhatsApp or other tabs show up live.
+        rx.moment(interval=POLL_MS, on_change=ChatState.poll_new, display="none", aria_hidden="true"),
         alert(ChatState.error),
         composer,
         class_name="vx-chat",

@@ -128,6 +128,29 @@ class ChatState(SessionState):
             self.current_id, self.current_title, self.messages, self.older_more = 0, "", [], False
         return None
 
+    @rx.event
+    async def poll_new(self, _tick: object = None):
+        """Every few seconds while the page is open: messages that arrived over Telegram or
+        WhatsApp (or another tab) appear without a reload."""
+        if self.streaming:
+            return
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return
+        await self._refresh_conversations(user_id)
+        if not self.current_id:
+            return
+        known = [int(m["id"]) for m in self.messages if m["id"].isdigit()]
+        try:
+            rows = await asyncio.to_thread(
+                history.messages_after, user_id, self.current_id, max(known, default=0)
+            )
+        except history.NotFound:  # deleted elsewhere
+            self.current_id, self.current_title, self.messages = 0, "", []
+            return
+        if rows and not self.streaming:
+            self.messages = self.messages + [message_row(m) for m in rows]
+
     # -- sending and streaming ---------------------------------------------------------------
     @rx.event
     async def send(self, form: dict):

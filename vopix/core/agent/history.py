@@ -250,6 +250,21 @@ def _page(
     return [MessageView(*r) for r in reversed(rows[:limit])], more
 
 
+def messages_after(
+    user_id: int, conversation_id: int, after_id: int, limit: int = 100
+) -> list[MessageView]:
+    """Messages newer than `after_id` (an open web tab catching up with other channels)."""
+    with session_scope() as s:
+        _own_conversation(s, user_id, conversation_id)
+        q = (
+            select(*_MESSAGE_COLUMNS)
+            .where(Message.conversation_id == conversation_id, col(Message.id) > after_id)
+            .order_by(col(Message.id))
+            .limit(limit)
+        )
+        return [MessageView(*r) for r in s.exec(q)]
+
+
 def recent_for_context(
     user_id: int, conversation_id: int, limit: int = 200, session: Session | None = None
 ) -> list[MessageView]:
