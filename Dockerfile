@@ -10,6 +10,6 @@ COPY toolchain/package.json toolchain/package-lock.json toolchain/
 RUN make setup
 COPY . .
 # Build the production frontend now, so containers start fast.
-RUN reflex export --frontend-only --no-zip --env prod || true
+RUN reflex export --frontend-only --no-zip --env prod
 EXPOSE 3000
 CMD ["sh", "-c", "python -m vopix migrate && reflex run --env prod --single-port"]
