@@ -84,3 +84,15 @@ async def test_one_person_cannot_unlink_another(page) -> None:
     await other.unlink("telegram")
     assert other.message == "Telegram was not linked."
     assert links.find_user("telegram", 5150) == owner
+
+
+@pytest.mark.promise("P07")
+async def test_wait_for_link_from_a_socket_without_the_cookie_shows_nothing(page) -> None:
+    """`wait_for_link` is a background event any client can send by name: on a socket without
+    the login cookie (a copied client token) it must not read the person's links."""
+    _, state = page()
+    await state.connect_whatsapp()
+    links.redeem("whatsapp", state.whatsapp_code, "15551234567", "Ada")
+    state.parent_state.parent_state.router = RouterData.from_router_data({"headers": {"cookie": ""}})
+    await ChannelsState.event_handlers["wait_for_link"].fn(state)
+    assert not state.whatsapp_linked and state.whatsapp_name == ""

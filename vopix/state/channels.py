@@ -150,9 +150,17 @@ class ChannelsState(SessionState):
     async def wait_for_link(self):
         """While a code is shown, notice the link as soon as the chat uses it."""
         deadline = utcnow() + links.CODE_TTL
+        async with self:
+            # Any client can send this event by name: act only for the socket cookie's person.
+            owner = await self.current_user_id()
+            if owner is None:
+                self.waiting = False
+                return
         while utcnow() < deadline:
             async with self:
                 user_id, waiting = self._user_id, self.waiting
+                if user_id != owner:
+                    return
                 before = (self.telegram_linked, self.whatsapp_linked)
             if not waiting or not user_id:
                 return

@@ -174,7 +174,12 @@ class ChatState(SessionState):
     @rx.event(background=True)
     async def stream_reply(self, text: str):
         async with self:
-            user_id, conversation_id = self._user_id, self.current_id
+            # Any client can send this event by name: re-check the socket's cookie, as every
+            # other event does, rather than trust the user id the state last held.
+            user_id, conversation_id = await self.current_user_id(), self.current_id
+            if user_id is None:
+                self.streaming, self.messages, self.current_id = False, [], 0
+                return
 
         async def should_stop() -> bool:
             async with self:
