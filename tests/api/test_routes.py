@@ -167,6 +167,17 @@ def test_malformed_body_is_400(client, body: bytes) -> None:
     assert _set_cookies(response) == []
 
 
+def test_an_oversized_login_body_is_refused_unread(client, make_user) -> None:
+    """Anyone can POST here (non-browser clients pass the same-origin check): a body far over
+    what a nonce needs is refused by its size, not buffered and parsed."""
+    user_id, _, _ = make_user()
+    nonce = accounts.issue_login_nonce(user_id)
+    padded = b'{"nonce": "' + nonce.encode() + b'"}' + b" " * (5 * 1024 * 1024)
+    response = client.post("/api/auth/session", content=padded, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert _set_cookies(response) == [] and _session_count() == 0
+
+
 @pytest.mark.parametrize(
     "headers",
     [

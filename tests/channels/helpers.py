@@ -41,3 +41,32 @@ def link_telegram(user_id: int, chat_id: int) -> None:
 
 def link_whatsapp(user_id: int, number: str) -> None:
     links.redeem("whatsapp", links.create_code(user_id, "whatsapp").code, number, "Ada")
+
+
+async def post_streamed(path: str, headers: dict[str, str], total: int, piece: int = 64 * 1024) -> tuple[int, int]:
+    """POST `total` bytes to our routes (behind the access-log middleware) in pieces, the way a
+    client streams a big body; returns (status, bytes the app pulled before answering)."""
+    from vopix.api.app import build_api
+    from vopix.api.middleware import AccessLogMiddleware
+
+    pulled = 0
+    status: dict[str, int] = {}
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        size = min(piece, total - pulled)
+        pulled += size
+        return {"type": "http.request", "body": b"{" * size, "more_body": pulled < total}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+        "client": ("203.0.113.9", 40000), "server": ("testserver", 80),
+    }
+    await AccessLogMiddleware(build_api())(scope, receive, send)
+    return status["code"], pulled

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from tests.channels.helpers import drain, link_telegram, post_update, telegram_code
+from tests.channels.helpers import drain, link_telegram, post_streamed, post_update, telegram_code
 from tests.fakes.ai_provider import Reply
 from tests.fakes.telegram_api import (
     html_to_plain,
@@ -119,6 +119,20 @@ async def test_malformed_bodies_get_400_and_are_logged_without_content(api, capl
         assert secret_text not in response.text
     assert "malformed body" in caplog.text
     assert secret_text not in caplog.text
+    assert _events() == []
+
+
+async def test_a_huge_body_is_refused_without_reading_it_all(api) -> None:
+    """A 50 MB POST must not be read into memory: refused once past the route's limit,
+    whether the size is declared up front or the body just keeps streaming."""
+    from vopix.api.telegram_routes import MAX_BODY_BYTES
+
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "tg-webhook-secret_0123456789"}
+    big = 50 * 1024 * 1024
+    status, pulled = await post_streamed("/api/telegram/webhook", secret, big)
+    assert status == 413 and pulled <= MAX_BODY_BYTES + 64 * 1024
+    status, pulled = await post_streamed("/api/telegram/webhook", {**secret, "Content-Length": str(big)}, big)
+    assert status == 413 and pulled <= 64 * 1024
     assert _events() == []
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from tests.channels.conftest import WHATSAPP_TEMPLATE, WHATSAPP_VERIFY_TOKEN
-from tests.channels.helpers import drain, link_whatsapp, post_whatsapp
+from tests.channels.helpers import drain, link_whatsapp, post_streamed, post_whatsapp
 from tests.fakes.ai_provider import Reply
 from tests.fakes.whatsapp_api import (
     make_audio_webhook,
@@ -53,6 +53,20 @@ async def test_forged_signature_is_refused_and_nothing_is_stored(api, whatsapp_a
     body = b'{"object":"whatsapp_business_account","entry":[]}'
     unsigned = await api.post("/api/whatsapp/webhook", content=body)
     assert unsigned.status_code == 401
+    with session_scope() as s:
+        assert s.exec(select(InboundEvent)).all() == []
+
+
+async def test_a_huge_unsigned_body_is_refused_without_reading_it_all(api) -> None:
+    """The signature covers the raw body, so the body is read before it can be checked: anyone
+    can POST here. A 50 MB body must be refused once past the route's limit, not buffered."""
+    from vopix.api.whatsapp_routes import MAX_BODY_BYTES
+
+    big = 50 * 1024 * 1024
+    status, pulled = await post_streamed("/api/whatsapp/webhook", {}, big)
+    assert status == 413 and pulled <= MAX_BODY_BYTES + 64 * 1024
+    status, pulled = await post_streamed("/api/whatsapp/webhook", {"Content-Length": str(big)}, big)
+    assert status == 413 and pulled <= 64 * 1024
     with session_scope() as s:
         assert s.exec(select(InboundEvent)).all() == []
 

@@ -11,10 +11,13 @@ from starlette.responses import JSONResponse, Response
 from vopix.api.http import (
     clear_session_cookie,
     client_ip,
+    read_body,
     same_origin,
     set_session_cookie,
 )
 from vopix.core import accounts, sessions
+
+MAX_BODY_BYTES = 4096  # {"nonce": "..."}
 
 
 def _forbidden() -> JSONResponse:
@@ -25,8 +28,11 @@ async def create_session(request: Request) -> Response:
     """Trade the one-time login nonce (from a password check over the socket) for the cookie."""
     if not same_origin(request):
         return _forbidden()
+    raw = await read_body(request, MAX_BODY_BYTES)
+    if raw is None:
+        return JSONResponse({"error": "request too large"}, status_code=413)
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(raw or b"{}")
         nonce = str(body.get("nonce", ""))
     except (ValueError, AttributeError):
         return JSONResponse({"error": "expected JSON with a nonce"}, status_code=400)

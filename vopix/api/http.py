@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from vopix.core.sessions import COOKIE_NAME
@@ -18,6 +18,20 @@ def client_ip_from(scope_client: tuple[str, int] | None, forwarded_for: str | No
 def client_ip(conn: HTTPConnection) -> str:
     client = (conn.client.host, conn.client.port) if conn.client else None
     return client_ip_from(client, conn.headers.get("x-forwarded-for"))
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed `limit` bytes (a declared
+    Content-Length, or the bytes streamed so far): a huge POST is never held in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def same_origin(conn: HTTPConnection) -> bool:

@@ -12,6 +12,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from vopix.api.http import read_body
 from vopix.channels import queue, telegram, worker
 from vopix.channels.telegram_protocol import MalformedPayload, verify_secret_token
 from vopix.settings import get_settings
@@ -25,8 +26,8 @@ async def webhook(request: Request) -> Response:
     secret = request.headers.get("x-telegram-bot-api-secret-token")
     if not cfg.telegram_bot_token or not verify_secret_token(secret, cfg.telegram_webhook_secret):
         return JSONResponse({"error": "forbidden"}, status_code=403)
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
+    raw = await read_body(request, MAX_BODY_BYTES)
+    if raw is None:
         return JSONResponse({"error": "too large"}, status_code=413)
     try:
         text = raw.decode("utf-8")

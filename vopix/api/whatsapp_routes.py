@@ -10,6 +10,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from vopix.api.http import read_body
 from vopix.channels import whatsapp, worker
 from vopix.channels.whatsapp_protocol import MalformedPayload, verify_challenge, verify_signature
 from vopix.settings import get_settings
@@ -26,8 +27,8 @@ async def verify(request: Request) -> Response:
 
 
 async def webhook(request: Request) -> Response:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
+    raw = await read_body(request, MAX_BODY_BYTES)
+    if raw is None:
         return JSONResponse({"error": "too large"}, status_code=413)
     signature = request.headers.get("x-hub-signature-256")
     if not verify_signature(raw, signature, get_settings().whatsapp_app_secret):
