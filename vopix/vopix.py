@@ -25,7 +25,7 @@ from vopix.state.account import AccountState
 from vopix.state.agent_settings import AgentSettingsState
 from vopix.state.channels import ChannelsState
 from vopix.state.chat import ChatState
-from vopix.state.guard import CookieBoundState
+from vopix.state.guard import CookieBoundState, UploadGuard
 from vopix.state.session import SessionState
 from vopix.state.usage import UsageState
 from vopix.state.workspace import WorkspaceState
@@ -47,7 +47,7 @@ async def platform_lifespan() -> AsyncIterator[None]:
 
 
 app = rx.App(
-    api_transformer=[build_api(), AccessLogMiddleware],
+    api_transformer=[build_api(), UploadGuard, AccessLogMiddleware],
     stylesheets=["/vopix.css"],
     theme=None,
 )

@@ -11,7 +11,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import reflex as rx
 from reflex.middleware import Middleware
+from reflex_base.constants.event import Endpoint
+from reflex_base.event.context import EventContext
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vopix.core import sessions
 from vopix.state.session import SessionState
@@ -33,3 +39,42 @@ class CookieBoundState(Middleware):
             state.reset()
             session._forget()
         return None
+
+
+class UploadGuard:
+    """ASGI wrapper for POST /_upload. Reflex runs the page's upload event in the state of the
+    client token named by a request header, and that state's router still holds the cookie of
+    the tab's socket, not of this request: a copied client token alone would upload into its
+    owner's workspace. Let an upload through only when the request's own cookie belongs to the
+    person the token's workspace state belongs to."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") == "POST"
+            and scope.get("path", "").rstrip("/") == str(Endpoint.UPLOAD)  # "/_upload"
+            and not await self._allowed(Headers(scope=scope))
+        ):
+            response = JSONResponse({"error": "Log in again to upload."}, status_code=403)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _allowed(headers: Headers) -> bool:
+        from vopix.state.workspace import WorkspaceState
+
+        token = sessions.token_from_cookie_header(headers.get("cookie"))
+        client_token = headers.get("reflex-client-token", "")
+        if not token or not client_token:
+            return False
+        info = await asyncio.to_thread(sessions.resolve, token)
+        if info is None:
+            return False
+        manager = EventContext.get().state_manager
+        root = await manager.get_state(rx.BaseStateToken(ident=client_token, cls=WorkspaceState))
+        workspace = await root.get_state(WorkspaceState)
+        return bool(workspace._user_id) and workspace._user_id == info.user_id
