@@ -106,6 +106,39 @@ def test_repeated_failures_lock_the_account_for_a_while(make_user, settings_env)
         accounts.check_credentials("ghost@example.com", "whatever-pass")
 
 
+def test_parallel_guesses_cannot_outrun_the_lock(make_user, settings_env, monkeypatch) -> None:
+    """Failures used to be recorded only after the (slow) bcrypt check, so guesses sent in
+    parallel (one socket each) all passed the throttle before any failure was counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings_env(VOPIX_LOGIN_MAX_FAILURES="3")
+    _, email, _ = make_user()
+    checked = []
+
+    def slow_wrong(password: str, password_hash: str | None) -> bool:
+        checked.append(password)
+        time.sleep(0.5)  # bcrypt at production cost, roughly
+        return False
+
+    monkeypatch.setattr(accounts, "verify_password", slow_wrong)
+
+    def guess(i: int) -> str:
+        try:
+            accounts.check_credentials(email, f"guess-number-{i}")
+        except accounts.LoginThrottled:
+            return "throttled"
+        except accounts.AccountError:
+            return "incorrect"
+        return "in"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(guess, range(12)))
+    assert len(checked) <= 3 and answers.count("incorrect") <= 3
+    assert answers.count("throttled") >= 9
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.check_credentials(email, "one-more-guess")
+
+
 def test_lock_expires_and_success_clears_failures(make_user, settings_env, monkeypatch) -> None:
     settings_env(
         VOPIX_LOGIN_MAX_FAILURES="2", VOPIX_LOGIN_LOCKOUT_MINUTES="1", VOPIX_LOGIN_WINDOW_MINUTES="1"

@@ -101,14 +101,16 @@ def get_user(user_id: int) -> UserView | None:
         return _view(user) if user else None
 
 
-def _throttle_check(s: Session, email: str, now: datetime) -> None:
+def _throttle_check(s: Session, email: str, now: datetime, *, besides: int | None = None) -> None:
+    """LoginThrottled when the email is locked; `besides` leaves one attempt row out."""
     cfg = get_settings()
     window_start = now - timedelta(minutes=cfg.login_window_minutes)
-    failures = s.exec(
-        select(func.count(), func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.at >= window_start
-        )
-    ).one()
+    query = select(func.count(), func.max(LoginAttempt.at)).where(
+        LoginAttempt.email == email, LoginAttempt.at >= window_start
+    )
+    if besides is not None:
+        query = query.where(LoginAttempt.id != besides)
+    failures = s.exec(query).one()
     count, last = failures
     if count >= cfg.login_max_failures and last is not None:
         # func.max keeps the column type, so `last` comes back as aware UTC.
@@ -129,14 +131,20 @@ def check_credentials(email: str, password: str, *, ip: str = "") -> UserView:
     with session_scope() as s:
         _throttle_check(s, normalized, now)
         user = s.exec(select(User).where(User.email == normalized)).first()
-    ok = verify_password(password, user.password_hash if user else None)
+        # Counted as a failure before the slow password check, then the lock is checked again
+        # with every other attempt in flight visible: parallel guesses cannot all slip through
+        # (one refused here still counts: it was a guess).
+        attempt = LoginAttempt(email=normalized, ip=ip[:64], at=now)
+        s.add(attempt)
+        s.flush()
+        attempt_id = attempt.id
     with session_scope() as s:
-        if not ok or user is None:
-            s.add(LoginAttempt(email=normalized, ip=ip[:64], at=now))
-        else:
-            s.exec(delete(LoginAttempt).where(LoginAttempt.email == normalized))  # type: ignore[call-overload]
+        _throttle_check(s, normalized, now, besides=attempt_id)
+    ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None:
         raise AccountError(LOGIN_FAILED)
+    with session_scope() as s:
+        s.exec(delete(LoginAttempt).where(LoginAttempt.email == normalized))  # type: ignore[call-overload]
     return _view(user)
 
 
