@@ -28,6 +28,9 @@ HOSTILE = [
     ("del\x7f.md", "control character"),
     ("invoice\u202efdp.exe", "invisible"),
     ("zero\u200bwidth.md", "invisible"),
+    ("invoice\u061cfdp.exe", "invisible"),  # Arabic letter mark: a direction mark too
+    ("word\u2060joiner.md", "invisible"),
+    ("soft\u00adhyphen.md", "invisible"),
     ("", "Give a file or folder name"),
     ("a//b.md", "empty folder name"),
     ("notes/", "empty folder name"),

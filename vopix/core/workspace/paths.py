@@ -22,6 +22,7 @@ _WINDOWS_FORBIDDEN = set('<>:"|?*')
 _BIDI_AND_INVISIBLE = {
     "\u200b", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
     "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff",
+    "\u061c", "\u00ad", "\u180e", "\u2060", "\u2061", "\u2062", "\u2063", "\u2064",
 }  # fmt: skip
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 
