@@ -30,6 +30,8 @@ os.environ.update(
         "VOPIX_VAULT_OLD_KEYS": "",
         "VOPIX_PUBLIC_URL": "http://testserver",
         "VOPIX_RUN_SCHEDULER": "0",
+        # The fake providers listen on 127.0.0.1; test_egress.py turns this off again.
+        "VOPIX_ALLOW_PRIVATE_PROVIDER_URLS": "1",
     }
 )
 for _name in (

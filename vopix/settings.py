@@ -47,6 +47,7 @@ class Settings:
     redis_url: str
     run_scheduler: bool
     bcrypt_rounds: int
+    allow_private_provider_urls: str
     # AI provider defaults set by the operator (issue: agent)
     default_provider: str
     default_model: str
@@ -110,6 +111,7 @@ def load_settings() -> Settings:
         redis_url=_env("VOPIX_REDIS_URL", ""),
         run_scheduler=_bool("VOPIX_RUN_SCHEDULER", True),
         bcrypt_rounds=_int("VOPIX_BCRYPT_ROUNDS", 12),
+        allow_private_provider_urls=_env("VOPIX_ALLOW_PRIVATE_PROVIDER_URLS", "auto").lower(),
         default_provider=_env("VOPIX_DEFAULT_PROVIDER", ""),
         default_model=_env("VOPIX_DEFAULT_MODEL", ""),
         default_base_url=_env("VOPIX_DEFAULT_BASE_URL", ""),

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlmodel import Session
 
 from vopix.core import hooks, vault
+from vopix.core.agent import egress
 from vopix.core.clock import utcnow
 from vopix.core.providers import PROVIDERS, ProviderConfig
 from vopix.db import session_scope
@@ -31,6 +32,10 @@ class ProfileError(ValueError):
 
 class NoProviderConfigured(Exception):
     """Neither the person nor the operator has set up an AI provider."""
+
+
+class ProviderUnusable(NoProviderConfigured):
+    """The person's provider is set up but cannot be used as it is; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,10 @@ def _validate_base_url(url: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or len(value) > 300:
         raise ProfileError("The base URL must start with http:// or https://.")
+    try:
+        egress.check_base_url(value)
+    except egress.PrivateAddressRefused as exc:
+        raise ProfileError(str(exc)) from exc
     return value
 
 
@@ -187,7 +196,11 @@ def _provider_config(s: Session, row: AgentProfile) -> ProviderConfig:
     if kind:
         key = vault.get_secret(row.user_id, secret_id, s) if secret_id else ""
         if not key and not base_url:
-            raise NoProviderConfigured("Add your API key for this provider in Agent settings.")
+            raise ProviderUnusable("Your AI provider needs an API key.")
+        try:  # again at use: a name can be re-pointed after it was saved
+            egress.check_base_url(base_url)
+        except egress.PrivateAddressRefused as exc:
+            raise ProviderUnusable(str(exc)) from exc
         return ProviderConfig(kind, base_url, key, model)  # "" base URL = the provider's own
     if cfg.default_provider and cfg.default_provider in PROVIDERS and cfg.default_model:
         return ProviderConfig(

@@ -178,6 +178,9 @@ async def respond(
     except usage.QuotaExceeded as exc:
         yield await _notice(user_id, conversation_id, str(exc), channel)
         return
+    except profile.ProviderUnusable as exc:
+        yield await _notice(user_id, conversation_id, f"{exc} Open Agent settings (/settings).", channel)
+        return
     except profile.NoProviderConfigured:
         yield await _notice(user_id, conversation_id, NO_PROVIDER_TEXT, channel)
         return
