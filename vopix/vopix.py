@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import reflex as rx
@@ -45,6 +46,9 @@ async def platform_lifespan() -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+
+# httpx logs request URLs at INFO, and the Telegram Bot API puts the bot token in the URL.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 app = rx.App(
     api_transformer=[build_api(), UploadGuard, AccessLogMiddleware],

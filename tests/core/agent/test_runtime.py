@@ -240,3 +240,30 @@ async def test_long_history_is_trimmed_but_keeps_the_persona(agent_user, fake_ai
     assert "You are Trim" in sent[0]["content"] and "left out" in sent[0]["content"]
     assert sent[-1]["content"] == "latest question"
     assert len(sent) < 200
+
+
+async def test_two_confirm_clicks_run_a_destructive_tool_once(agent_user, fake_ai) -> None:
+    import asyncio
+
+    runs = []
+    register_tool(Tool("wipe2", "Delete things", {"type": "object", "properties": {}},
+                       lambda ctx, args: runs.append(1) or "wiped", needs_confirmation=True))
+    try:
+        fake_ai.script(tool_call("wipe2", {}), Reply("Confirm please."))
+        events = await collect(runtime.run_turn(agent_user, "wipe"))
+        waiting = next(e for e in events if e.kind == "tool_result")
+        results = await asyncio.gather(
+            runtime.confirm_tool_call(agent_user, waiting.message_id, True),
+            runtime.confirm_tool_call(agent_user, waiting.message_id, True),
+            return_exceptions=True,
+        )
+    finally:
+        unregister_tool("wipe2")
+    assert runs == [1]
+    assert sorted(type(r).__name__ for r in results) == ["NotFound", "str"]
+
+
+async def test_a_lone_surrogate_in_a_message_is_stored_not_lost(agent_user) -> None:
+    conv = history.create_conversation(agent_user).id
+    saved = history.add_message(agent_user, conv, "user", "broken \ud83d emoji", channel="telegram")
+    assert history.get_message(agent_user, saved.id).content == "broken ? emoji"

@@ -163,6 +163,8 @@ def add_message(
                 session=s,
             )
     s = session  # the caller's transaction
+    # A lone surrogate (possible in JSON from a channel) cannot be stored as UTF-8.
+    content = content.encode("utf-8", "replace").decode("utf-8")
     conv = _own_conversation(s, user_id, conversation_id)
     now = utcnow()
     m = Message(
@@ -200,6 +202,22 @@ def update_message(
             .where(col(Message.id) == message_id, col(Message.user_id) == user_id)
             .values(**values)
         )
+
+
+def claim_status(user_id: int, message_id: int, expected: str, new: str) -> bool:
+    """Move a message from one status to another only if it is still in the expected one
+    (one atomic UPDATE), so two clicks cannot both act on it."""
+    with session_scope() as s:
+        result = s.exec(  # type: ignore[call-overload]
+            update(Message)
+            .where(
+                col(Message.id) == message_id,
+                col(Message.user_id) == user_id,
+                col(Message.status) == expected,
+            )
+            .values(status=new)
+        )
+        return bool(result.rowcount)
 
 
 def get_message(user_id: int, message_id: int) -> MessageView:

@@ -282,7 +282,10 @@ async def _run_call(user_id: int, conversation_id: int, channel: str, call: Tool
 async def confirm_tool_call(user_id: int, message_id: int, approve: bool) -> str:
     """The person's answer to a tool call waiting for confirmation (web chat only)."""
     row = await asyncio.to_thread(history.get_message, user_id, message_id)
-    if row.role != "tool" or row.status != "awaiting_confirmation" or not row.tool_name:
+    if row.role != "tool" or not row.tool_name or not await asyncio.to_thread(
+        history.claim_status, user_id, message_id, "awaiting_confirmation", "confirming"
+    ):
+        # Not waiting, or another tab's click got there first: the action runs once.
         raise history.NotFound("nothing is waiting for confirmation here")
     tool = get_tool(row.tool_name)
     if not approve or tool is None:
