@@ -14,12 +14,23 @@ NAV_LINKS = [
     ("Channels", "/channels"),
     ("Account", "/account"),
 ]
+MAIN_ID = "main"
 
 
 def field(
-    label: str | rx.Var, name: str, *, type_: str = "text", autocomplete: str = "", **props: Any
+    label: str | rx.Var,
+    name: str,
+    *,
+    type_: str = "text",
+    autocomplete: str = "",
+    hint: str = "",
+    **props: Any,
 ) -> rx.Component:
+    """A labelled input; `hint` is shown under it and tied to it with aria-describedby."""
     field_id = props.pop("id", name.replace("_", "-"))
+    hint_id = f"{field_id}-hint"
+    if hint:
+        props["aria_describedby"] = hint_id
     return rx.el.div(
         rx.el.label(label, html_for=field_id, class_name="vx-label"),
         rx.el.input(
@@ -30,6 +41,7 @@ def field(
             class_name="vx-input",
             **props,
         ),
+        *([rx.el.p(hint, id=hint_id, class_name="vx-hint")] if hint else []),
         class_name="vx-field",
     )
 
@@ -54,24 +66,67 @@ def submit(label: str, busy: rx.Var | bool = False) -> rx.Component:
     return rx.el.button(label, type="submit", disabled=busy, class_name="vx-button")
 
 
-def nav(on_log_out: Any, email: rx.Var | str) -> rx.Component:
+def empty_state(title: str | rx.Var, *body: Any, small: bool = False) -> rx.Component:
+    """What a part of a page says before there is anything in it."""
+    return rx.el.div(
+        rx.el.p(title, class_name="vx-empty-title"),
+        *body,
+        class_name="vx-empty vx-empty-small" if small else "vx-empty",
+    )
+
+
+def _nav_link(text: str, href: str, active: str) -> rx.Component:
+    current = {"aria_current": "page"} if href == active else {}
+    return rx.el.li(rx.el.a(text, href=href, class_name="vx-navlink", **current))
+
+
+def nav(on_log_out: Any, email: rx.Var | str, active: str = "") -> rx.Component:
     return rx.el.nav(
-        rx.el.a("VOPIX", href="/", class_name="vx-brand"),
-        *[rx.el.a(text, href=href, class_name="vx-navlink") for text, href in NAV_LINKS],
-        rx.el.span(email, class_name="vx-email"),
-        rx.el.button("Log out", on_click=on_log_out, type="button", class_name="vx-button-quiet"),
+        rx.el.a("VOPIX", href="/", class_name="vx-brand", aria_label="VOPIX home"),
+        rx.el.ul(*[_nav_link(text, href, active) for text, href in NAV_LINKS], class_name="vx-navlinks"),
+        rx.el.div(
+            rx.el.span(email, class_name="vx-email", title=email),
+            rx.el.button("Log out", on_click=on_log_out, type="button", class_name="vx-button-quiet"),
+            class_name="vx-user",
+        ),
         aria_label="Main",
         class_name="vx-nav",
     )
 
 
 def page_shell(
-    *children: rx.Component, title: str, on_log_out: Any = None, email: Any = "", wide: bool = False
+    *children: rx.Component,
+    title: str,
+    on_log_out: Any = None,
+    email: Any = "",
+    wide: bool = False,
+    active: str = "",
+    lead: str = "",
 ) -> rx.Component:
-    header = [nav(on_log_out, email)] if on_log_out is not None else []
+    """A signed-in page: skip link, the main navigation (the current page marked with
+    aria-current), then <main> with the page's one <h1>."""
+    header = (
+        [
+            rx.el.a("Skip to content", href=f"#{MAIN_ID}", class_name="vx-skip"),
+            rx.el.header(nav(on_log_out, email, active), class_name="vx-header"),
+        ]
+        if on_log_out is not None
+        else []
+    )
+    head = rx.el.div(
+        rx.el.h1(title),
+        *([rx.el.p(lead, class_name="vx-lead")] if lead else []),
+        class_name="vx-page-head",
+    )
     return rx.el.div(
         *header,
-        rx.el.main(rx.el.h1(title), *children, class_name="vx-main vx-wide" if wide else "vx-main"),
+        rx.el.main(
+            head,
+            *children,
+            id=MAIN_ID,
+            tab_index=-1,
+            class_name="vx-main vx-wide" if wide else "vx-main",
+        ),
         class_name="vx-page",
     )
 
@@ -92,12 +147,17 @@ def confirm_action(
     return rx.cond(
         asking,
         rx.el.div(
-            rx.el.span(question),
-            rx.el.button(confirm, on_click=on_confirm, type="button", class_name="vx-danger"),
-            rx.el.button(cancel, on_click=on_cancel, type="button", class_name="vx-button-quiet"),
+            rx.el.span(question, class_name="vx-confirm-question"),
+            rx.el.div(
+                rx.el.button(confirm, on_click=on_confirm, type="button", class_name="vx-danger"),
+                rx.el.button(cancel, on_click=on_cancel, type="button", class_name="vx-button-quiet"),
+                class_name="vx-row",
+            ),
             role="alertdialog",
             aria_label=dialog_label,
-            class_name="vx-row",
+            class_name="vx-confirm",
         ),
-        rx.el.button(trigger, on_click=on_ask, type="button", class_name="vx-button-quiet"),
+        rx.el.button(
+            trigger, on_click=on_ask, type="button", class_name="vx-button-quiet vx-button-danger-quiet"
+        ),
     )
