@@ -4,37 +4,52 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, confirm_action, page_shell
+from vopix.components.ui import alert, confirm_action, empty_state, page_shell
 from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
 
 POLL_MS = 4000  # how often an open chat looks for messages from other channels
+SUGGESTIONS = [
+    "What can you do for me?",
+    "Help me plan my week",
+    "Summarize the README in my workspace",
+]
+FOCUS_COMPOSER = "document.getElementById('message')?.focus()"
 
 
 def _conversation_item(c: rx.Var) -> rx.Component:
+    # The list holds ids as strings; compare with the open id as a string too (=== in JS).
+    is_open = c["id"] == ChatState.current_id.to_string()
     return rx.el.li(
         rx.el.button(
             c["title"],
             on_click=ChatState.open_conversation(c["id"]),
             type="button",
-            class_name=rx.cond(c["id"] == ChatState.current_id.to(str), "vx-conv vx-conv-active", "vx-conv"),
-            aria_current=rx.cond(c["id"] == ChatState.current_id.to(str), "true", "false"),
+            class_name=rx.cond(is_open, "vx-conv vx-conv-active", "vx-conv"),
+            aria_current=rx.cond(is_open, "true", "false"),
+            title=c["title"],
         )
     )
 
 
 def _sidebar() -> rx.Component:
-    return rx.el.aside(
+    return rx.el.section(
         rx.el.button(
             "New conversation", on_click=ChatState.new_conversation, type="button", class_name="vx-button"
         ),
         rx.el.form(
             rx.el.label("Search messages", html_for="chat-search", class_name="vx-label"),
-            rx.el.input(id="chat-search", name="query", type="search", class_name="vx-input"),
-            rx.el.button("Search", type="submit", class_name="vx-button-quiet"),
+            rx.el.div(
+                rx.el.input(
+                    id="chat-search", name="query", type="search", class_name="vx-input",
+                ),
+                rx.el.button("Search", type="submit", class_name="vx-button-quiet"),
+                class_name="vx-search-row",
+            ),
             on_submit=ChatState.search,
             aria_label="Search messages",
             role="search",
+            class_name="vx-search",
         ),
         rx.cond(
             ChatState.searched,
@@ -42,7 +57,7 @@ def _sidebar() -> rx.Component:
                 rx.el.h2("Search results", class_name="vx-h3"),
                 rx.cond(
                     ChatState.search_results.length() == 0,
-                    rx.el.p("No messages match.", class_name="vx-muted"),
+                    rx.el.p("No messages match. Try fewer or different words.", class_name="vx-muted"),
                 ),
                 rx.el.ul(
                     rx.foreach(
@@ -54,7 +69,7 @@ def _sidebar() -> rx.Component:
                                 rx.el.span(h["snippet"]),
                                 on_click=ChatState.open_conversation(h["conversation_id"]),
                                 type="button",
-                                class_name="vx-conv",
+                                class_name="vx-conv vx-hit",
                             )
                         ),
                     ),
@@ -65,11 +80,19 @@ def _sidebar() -> rx.Component:
                     "Clear search",
                     on_click=ChatState.clear_search,
                     type="button",
-                    class_name="vx-button-quiet",
+                    class_name="vx-link-button",
                 ),
             ),
         ),
         rx.el.h2("Conversations", class_name="vx-h3"),
+        rx.cond(
+            ChatState.conversations.length() == 0,
+            empty_state(
+                "No conversations yet",
+                rx.el.p("Your first message starts one."),
+                small=True,
+            ),
+        ),
         rx.el.ul(
             rx.foreach(ChatState.conversations, _conversation_item),
             class_name="vx-list",
@@ -84,16 +107,22 @@ def _sidebar() -> rx.Component:
                 class_name="vx-button-quiet",
             ),
         ),
-        confirm_action(
-            asking=ChatState.confirm_delete_all,
-            trigger="Delete all conversations",
-            question="Delete every conversation and message? This cannot be undone.",
-            confirm="Yes, delete everything",
-            cancel="Keep them",
-            on_ask=ChatState.ask_delete_all(True),
-            on_confirm=ChatState.delete_all,
-            on_cancel=ChatState.ask_delete_all(False),
-            dialog_label="Confirm deleting all conversations",
+        rx.cond(
+            ChatState.conversations.length() > 0,
+            rx.el.div(
+                confirm_action(
+                    asking=ChatState.confirm_delete_all,
+                    trigger="Delete all conversations",
+                    question="Delete every conversation and message? This cannot be undone.",
+                    confirm="Yes, delete everything",
+                    cancel="Keep them",
+                    on_ask=ChatState.ask_delete_all(True),
+                    on_confirm=ChatState.delete_all,
+                    on_cancel=ChatState.ask_delete_all(False),
+                    dialog_label="Confirm deleting all conversations",
+                ),
+                class_name="vx-sidebar-foot",
+            ),
         ),
         class_name="vx-sidebar",
         aria_label="Conversations and search",
@@ -122,6 +151,7 @@ def _tool_message(m: rx.Var) -> rx.Component:
                     type="button",
                     class_name="vx-button-quiet",
                 ),
+                class_name="vx-row",
             ),
         ),
         open=m["status"] == "awaiting_confirmation",
@@ -156,7 +186,7 @@ def _message(m: rx.Var) -> rx.Component:
                 class_name="vx-who",
             ),
             rx.cond(m["channel"] != "", rx.el.span(m["channel"], class_name="vx-badge")),
-            rx.cond(m["status"] == "stopped", rx.el.span("stopped", class_name="vx-badge")),
+            rx.cond(m["status"] == "stopped", rx.el.span("stopped", class_name="vx-badge vx-badge-muted")),
             rx.cond(
                 (m["id"] != "") & (m["status"] != "streaming"),
                 rx.el.button(
@@ -169,9 +199,36 @@ def _message(m: rx.Var) -> rx.Component:
             ),
             class_name="vx-msg-head",
         ),
-        body,
+        rx.el.div(body, class_name="vx-msg-body"),
         class_name="vx-msg vx-msg-" + m["role"].to(str),
         aria_busy=m["status"] == "streaming",
+    )
+
+
+def _welcome() -> rx.Component:
+    """The empty conversation: an invitation to write the first message."""
+    return rx.el.div(
+        rx.el.h2("Say hello to ", ChatState.agent_name),
+        rx.el.p(
+            "Ask anything. Your agent can read and write the files in your workspace, "
+            "and you can reach it from Telegram and WhatsApp too, with this same history."
+        ),
+        rx.el.ul(
+            *[
+                rx.el.li(
+                    rx.el.button(
+                        text,
+                        type="button",
+                        on_click=[rx.set_value("message", text), rx.call_script(FOCUS_COMPOSER)],
+                        class_name="vx-button-quiet",
+                    )
+                )
+                for text in SUGGESTIONS
+            ],
+            class_name="vx-suggestions",
+            aria_label="Suggestions",
+        ),
+        class_name="vx-welcome",
     )
 
 
@@ -181,17 +238,21 @@ def _conversation() -> rx.Component:
         rx.el.div(
             rx.el.form(
                 rx.el.label("Conversation title", html_for="conv-title", class_name="vx-label"),
-                rx.el.input(
-                    id="conv-title",
-                    name="title",
-                    default_value=ChatState.current_title,
-                    key=ChatState.current_id,
-                    class_name="vx-input",
+                rx.el.div(
+                    rx.el.input(
+                        id="conv-title",
+                        name="title",
+                        default_value=ChatState.current_title,
+                        key=ChatState.current_id.to_string() + ChatState.current_title,
+                        placeholder="Untitled conversation",
+                        class_name="vx-input",
+                    ),
+                    rx.el.button("Rename", type="submit", class_name="vx-button-quiet"),
+                    class_name="vx-title-row",
                 ),
-                rx.el.button("Rename", type="submit", class_name="vx-button-quiet"),
                 on_submit=ChatState.rename,
                 aria_label="Rename conversation",
-                class_name="vx-row",
+                class_name="vx-field",
             ),
             confirm_action(
                 asking=ChatState.confirm_delete_conversation,
@@ -206,40 +267,42 @@ def _conversation() -> rx.Component:
             ),
             class_name="vx-conv-head",
         ),
-        rx.el.p("Start a new conversation: write below.", class_name="vx-muted"),
     )
     composer = rx.el.form(
-        rx.el.label("Message", html_for="message", class_name="vx-label"),
+        rx.el.label("Message", html_for="message", class_name="vx-sr-only"),
         rx.el.textarea(
             id="message",
             name="message",
-            rows=3,
-            class_name="vx-textarea",
+            rows=2,
             placeholder="Write to your agent…",
             enter_key_submit=True,
+            aria_describedby="message-hint",
         ),
         rx.el.div(
+            rx.el.p("Enter to send, Shift+Enter for a new line.", id="message-hint", class_name="vx-hint"),
             rx.cond(
                 ChatState.streaming,
                 rx.el.button("Stop", on_click=ChatState.stop, type="button", class_name="vx-danger"),
                 rx.el.button("Send", type="submit", class_name="vx-button"),
             ),
-            class_name="vx-row",
+            class_name="vx-composer-foot",
         ),
         on_submit=ChatState.send,
         aria_label="Send a message",
         class_name="vx-composer",
     )
     return rx.el.section(
+        rx.el.h2("Current conversation", class_name="vx-sr-only"),
         header,
         rx.el.div(
             rx.cond(
                 ChatState.older_more,
                 rx.el.button(
                     "Load older messages", on_click=ChatState.load_older, type="button",
-                    class_name="vx-button-quiet", custom_attrs={"data-autoload": "true"},
+                    class_name="vx-button-quiet vx-button-small", custom_attrs={"data-autoload": "true"},
                 ),
             ),
+            rx.cond(ChatState.messages.length() == 0, _welcome()),
             rx.foreach(ChatState.messages, _message),
             class_name="vx-messages",
             role="log",
@@ -252,6 +315,7 @@ def _conversation() -> rx.Component:
         alert(ChatState.error),
         composer,
         class_name="vx-chat",
+        aria_label="Conversation",
     )
 
 
@@ -259,7 +323,7 @@ def _notices() -> rx.Component:
     return rx.foreach(
         ChatState.notices,
         lambda n: rx.el.div(
-            rx.el.span(n["text"]),
+            rx.el.p(n["text"]),
             rx.cond(n["link"] != "", rx.el.a("See plans", href=n["link"])),
             rx.el.button(
                 "Dismiss",
@@ -279,6 +343,7 @@ def chat_page() -> rx.Component:
         _notices(),
         rx.el.div(_sidebar(), _conversation(), class_name="vx-chat-layout"),
         title="Chat",
+        active="/chat",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,
         wide=True,

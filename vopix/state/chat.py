@@ -55,6 +55,10 @@ class ChatState(SessionState):
             {"id": str(c.id), "title": c.title, "updated": c.updated_at.isoformat()} for c in rows
         ]
         self.conversations_more = len(rows) == 30
+        if self.current_id and not self.current_title:
+            # Display only: a conversation this tab just started shows the title the server gave it.
+            current = str(self.current_id)
+            self.current_title = next((c["title"] for c in self.conversations if c["id"] == current), "")
 
     async def _refresh_notices(self, user_id: int) -> None:
         rows = await asyncio.to_thread(usage.unread_notices, user_id)
