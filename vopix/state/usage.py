@@ -33,6 +33,23 @@ class UsageState(SessionState):
     def calls_pct(self) -> int:
         return _pct(self.calls_used, self.calls_limit)
 
+    # -- display only ----------------------------------------------------------------------
+    @rx.var
+    def messages_figure(self) -> str:
+        return f"{self.messages_used:,} of {self.messages_limit:,} used ({self.messages_pct}%)"
+
+    @rx.var
+    def calls_figure(self) -> str:
+        return f"{self.calls_used:,} of {self.calls_limit:,} used ({self.calls_pct}%)"
+
+    @rx.var
+    def tokens_figure(self) -> str:
+        return f"Tokens this month: {self.input_tokens:,} in, {self.output_tokens:,} out."
+
+    @rx.var
+    def has_daily_usage(self) -> bool:
+        return any(d.get("messages") or d.get("api_calls") for d in self.days)
+
     @rx.event
     async def load(self):
         user_id = await self.current_user_id()
