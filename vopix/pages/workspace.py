@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, field, page_shell
+from vopix.components.ui import alert, empty_state, field, page_shell
 from vopix.state.session import SessionState
 from vopix.state.workspace import WorkspaceState as WS
 
@@ -13,12 +13,15 @@ UPLOAD_ID = "workspace-upload"
 
 def _storage() -> rx.Component:
     return rx.el.section(
-        rx.el.h2("Storage", class_name="vx-h3"),
-        rx.el.p(WS.storage_text, id="storage-used"),
+        rx.el.h2("Storage"),
+        rx.el.div(
+            rx.el.p(WS.storage_text, id="storage-used", class_name="vx-num"),
+            rx.el.p(WS.limit_text, class_name="vx-muted"),
+            class_name="vx-storage-figures",
+        ),
         rx.el.progress(
             value=WS.storage_percent, max=100, class_name="vx-meter", aria_labelledby="storage-used"
         ),
-        rx.el.p(WS.limit_text, class_name="vx-muted"),
         class_name="vx-card",
         aria_label="Storage",
     )
@@ -39,7 +42,7 @@ def _add() -> rx.Component:
     )
     upload = rx.upload.root(
         rx.el.button("Upload files", type="button", class_name="vx-button", disabled=WS.uploading),
-        rx.el.span(" or drop files here", class_name="vx-muted"),
+        rx.el.span("or drop files here", class_name="vx-muted"),
         id=UPLOAD_ID,
         multiple=True,
         on_drop=WS.upload(
@@ -52,6 +55,7 @@ def _add() -> rx.Component:
         rx.el.div(
             rx.el.p("Uploading… ", WS.upload_percent.to(str), "%", role="status"),
             rx.el.progress(value=WS.upload_percent, max=100, class_name="vx-meter", aria_label="Upload"),
+            class_name="vx-upload-progress",
         ),
     )
     new_folder = rx.el.form(
@@ -71,12 +75,8 @@ def _add() -> rx.Component:
         class_name="vx-row",
     )
     return rx.el.section(
-        rx.el.h2("Add", class_name="vx-h3"),
-        folder_select,
-        upload,
-        progress,
-        new_folder,
-        new_file,
+        rx.el.h2("Add files"),
+        rx.el.div(folder_select, upload, new_folder, new_file, progress, class_name="vx-add-grid"),
         class_name="vx-card",
         aria_label="Add files and folders",
     )
@@ -89,8 +89,8 @@ def _row(e: rx.Var) -> rx.Component:
             rx.cond(is_folder, rx.el.strong(e["name"], "/"), rx.el.span(e["name"])),
             class_name=e["indent"],
         ),
-        rx.el.td(e["size"]),
-        rx.el.td(e["updated"]),
+        rx.el.td(e["size"], class_name="vx-num"),
+        rx.el.td(e["updated"], class_name="vx-num"),
         rx.el.td(
             rx.cond(
                 e["editable"] == "yes",
@@ -141,34 +141,49 @@ def _files() -> rx.Component:
         WS.confirm_delete != "",
         rx.el.div(
             rx.el.p("Delete “", WS.confirm_delete, "” and everything in it? This cannot be undone."),
-            rx.el.button("Yes, delete", on_click=WS.delete_confirmed, type="button", class_name="vx-danger"),
-            rx.el.button("Keep it", on_click=WS.cancel_delete, type="button", class_name="vx-button-quiet"),
+            rx.el.div(
+                rx.el.button(
+                    "Yes, delete", on_click=WS.delete_confirmed, type="button", class_name="vx-danger"
+                ),
+                rx.el.button(
+                    "Keep it", on_click=WS.cancel_delete, type="button", class_name="vx-button-quiet"
+                ),
+                class_name="vx-row",
+            ),
             role="alertdialog",
             aria_label="Confirm delete",
-            class_name="vx-notice",
+            class_name="vx-confirm",
         ),
     )
     return rx.el.section(
         rx.el.div(
-            rx.el.h2("Files", class_name="vx-h3"),
+            rx.el.h2("Files"),
             rx.el.a(
                 "Download everything (zip)", href="/api/workspace/zip", download="", reload_document=True,
-                class_name="vx-button-quiet",
+                class_name="vx-button-quiet vx-button-small",
             ),
-            class_name="vx-conv-head",
+            class_name="vx-card-head",
         ),
         rename,
         confirm,
         rx.el.table(
             rx.el.thead(
                 rx.el.tr(
-                    rx.el.th("Name"), rx.el.th("Size"), rx.el.th("Modified (UTC)"),
-                    rx.el.th(rx.el.span("Actions", class_name="vx-muted")),
+                    rx.el.th("Name", scope="col"), rx.el.th("Size", scope="col"),
+                    rx.el.th("Modified (UTC)", scope="col"),
+                    rx.el.th(rx.el.span("Actions", class_name="vx-sr-only"), scope="col"),
                 )
             ),
             rx.el.tbody(rx.foreach(WS.entries, _row)),
-            class_name="vx-table",
+            class_name="vx-table vx-files",
             aria_label="Files",
+        ),
+        rx.cond(
+            WS.entries.length() == 0,
+            empty_state(
+                "Your workspace is empty",
+                rx.el.p("Upload files or create a note above. Your agent can read and write them here."),
+            ),
         ),
         class_name="vx-card",
         aria_label="Files",
@@ -179,7 +194,7 @@ def _editor() -> rx.Component:
     return rx.cond(
         WS.open_path != "",
         rx.el.section(
-            rx.el.h2("Editing ", rx.el.code(WS.open_path), class_name="vx-h3"),
+            rx.el.h2("Editing ", rx.el.code(WS.open_path)),
             rx.el.form(
                 rx.el.label("Content", html_for="editor-content", class_name="vx-label"),
                 rx.el.textarea(
@@ -222,11 +237,6 @@ def _editor() -> rx.Component:
 
 def workspace_page() -> rx.Component:
     return page_shell(
-        rx.el.p(
-            "Your agent's private files: skills it follows, documents it reads, notes it keeps "
-            "(MEMORY.md), and scripts (stored, not run yet).",
-            class_name="vx-muted",
-        ),
         alert(WS.message, kind="ok"),
         alert(WS.error),
         rx.foreach(WS.upload_errors, lambda m: rx.el.p(m, role="alert", class_name="vx-error")),
@@ -235,6 +245,9 @@ def workspace_page() -> rx.Component:
         _add(),
         _files(),
         title="Workspace",
+        lead="Your agent's private files: skills it follows, documents it reads, notes it keeps "
+        "(MEMORY.md), and scripts (stored, not run yet).",
+        active="/workspace",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,
         wide=True,
