@@ -11,10 +11,17 @@ from vopix.state.session import SessionState
 
 def _session_row(row: rx.Var) -> rx.Component:
     return rx.el.tr(
-        rx.el.td(row["device"]),
-        rx.el.td(row["ip"]),
-        rx.el.td(row["started"]),
-        rx.el.td(row["last_seen"]),
+        rx.el.td(row["device"], class_name="vx-cell-title"),
+        rx.el.td(row["ip"], class_name="vx-num", custom_attrs={"data-label": "IP address"}),
+        rx.el.td(row["started"], class_name="vx-num", custom_attrs={"data-label": "Signed in"}),
+        rx.el.td(
+            rx.cond(
+                row["current"] == "yes",
+                rx.el.span(row["last_seen"], class_name="vx-badge vx-badge-ok"),
+                row["last_seen"],
+            ),
+            custom_attrs={"data-label": "Last seen"},
+        ),
         rx.el.td(
             rx.el.button(
                 rx.cond(row["current"] == "yes", "Log out here", "End session"),
@@ -25,8 +32,9 @@ def _session_row(row: rx.Var) -> rx.Component:
                     "Log out here",
                     "End session on " + row["device"].to(str) + " from " + row["ip"].to(str),
                 ),
-                class_name="vx-button-quiet",
-            )
+                class_name="vx-button-quiet vx-button-small",
+            ),
+            class_name="vx-cell-actions",
         ),
     )
 
@@ -34,27 +42,33 @@ def _session_row(row: rx.Var) -> rx.Component:
 def account_page() -> rx.Component:
     sessions_card = rx.el.section(
         rx.el.h2("Active sessions"),
-        rx.el.table(
-            rx.el.thead(
-                rx.el.tr(
-                    rx.el.th("Device"),
-                    rx.el.th("IP address"),
-                    rx.el.th("Signed in"),
-                    rx.el.th("Last seen"),
-                    rx.el.th(rx.el.span("Actions", class_name="vx-muted")),
-                )
-            ),
-            rx.el.tbody(rx.foreach(AccountState.session_rows, _session_row)),
-            class_name="vx-table",
-            aria_label="Active sessions",
+        rx.el.p(
+            "Every browser signed in to your account. End any you do not recognise.", class_name="vx-muted"
         ),
+        rx.el.div(
+            rx.el.table(
+                rx.el.thead(
+                    rx.el.tr(
+                        rx.el.th("Device", scope="col"),
+                        rx.el.th("IP address", scope="col"),
+                        rx.el.th("Signed in", scope="col"),
+                        rx.el.th("Last seen", scope="col"),
+                        rx.el.th(rx.el.span("Actions", class_name="vx-sr-only"), scope="col"),
+                    )
+                ),
+                rx.el.tbody(rx.foreach(AccountState.session_rows, _session_row)),
+                class_name="vx-table vx-table-stack",
+                aria_label="Active sessions",
+            ),
+            class_name="vx-table-wrap",
+        ),
+        alert(AccountState.sessions_message, kind="ok"),
         rx.el.button(
             "End all other sessions",
             on_click=AccountState.end_other_sessions,
             type="button",
-            class_name="vx-button-quiet",
+            class_name="vx-button-quiet vx-button-danger-quiet",
         ),
-        alert(AccountState.sessions_message, kind="ok"),
         class_name="vx-card",
     )
     password_card = rx.el.section(
@@ -88,7 +102,7 @@ def account_page() -> rx.Component:
     )
     email_card = rx.el.section(
         rx.el.h2("Email address"),
-        rx.el.p("Current: ", rx.el.strong(AccountState.user_email)),
+        rx.el.p("You sign in with ", rx.el.strong(AccountState.user_email), ".", class_name="vx-muted"),
         rx.el.form(
             field("New email", "email", type_="email", autocomplete="email", required=True),
             field(
@@ -106,6 +120,8 @@ def account_page() -> rx.Component:
             reset_on_submit=True,
             aria_label="Change email",
         ),
+        rx.el.hr(class_name="vx-divider"),
+        rx.el.h3("Email preferences"),
         rx.el.div(
             rx.el.input(
                 id="marketing",
@@ -123,6 +139,7 @@ def account_page() -> rx.Component:
         password_card,
         sessions_card,
         title="Your account",
+        active="/account",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,
     )
