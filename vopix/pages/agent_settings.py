@@ -16,7 +16,7 @@ def _persona_form() -> rx.Component:
         rx.el.form(
             field("Agent name", "name", default_value=S.name, required=True, max_length=60),
             rx.el.div(
-                rx.el.span("Start from a preset:", class_name="vx-muted"),
+                rx.el.span("Start from a preset:", class_name="vx-hint"),
                 *[
                     rx.el.button(
                         label, type="button", on_click=S.use_preset(text), class_name="vx-button-quiet"
@@ -34,16 +34,27 @@ def _persona_form() -> rx.Component:
                     rows=4,
                     class_name="vx-textarea",
                     max_length=4000,
+                    placeholder="How your agent talks and what it cares about",
+                    aria_describedby="personality-hint",
+                ),
+                rx.el.p(
+                    "A few sentences are enough. A preset above fills this in for you to edit.",
+                    id="personality-hint",
+                    class_name="vx-hint",
                 ),
                 class_name="vx-field",
             ),
-            field("Preferred language", "language", default_value=S.language),
-            field(
-                "Time zone",
-                "timezone",
-                default_value=S.timezone,
-                list="vx-timezones",
-                placeholder="Europe/Paris",
+            rx.el.div(
+                field("Preferred language", "language", default_value=S.language, placeholder="English"),
+                field(
+                    "Time zone",
+                    "timezone",
+                    default_value=S.timezone,
+                    list="vx-timezones",
+                    placeholder="Europe/Paris",
+                    hint="An IANA name such as Europe/Paris or America/New_York.",
+                ),
+                class_name="vx-row vx-row-top",
             ),
             alert(S.persona_error),
             alert(S.persona_message, kind="ok"),
@@ -87,11 +98,8 @@ def _provider_form() -> rx.Component:
                         id="base-url",
                         default_value=S.base_url,
                         placeholder="https://api.openai.com/v1",
-                    ),
-                    rx.el.p(
-                        "OpenAI-compatible covers OpenAI, OpenRouter, Groq, Together, Ollama, vLLM and "
-                        "LM Studio: set their base URL.",
-                        class_name="vx-muted",
+                        hint="OpenAI-compatible covers OpenAI, OpenRouter, Groq, Together, Ollama, vLLM "
+                        "and LM Studio: set their base URL.",
                     ),
                     field(
                         rx.cond(S.has_own_key, "Replace API key", "API key"),
@@ -102,16 +110,20 @@ def _provider_form() -> rx.Component:
                     ),
                     rx.cond(
                         S.has_own_key,
-                        rx.el.p(
-                            "A key ending in ",
-                            rx.el.code(S.key_hint),
-                            " is saved (encrypted). ",
+                        rx.el.div(
+                            rx.el.p(
+                                "A key ending in ",
+                                rx.el.code(S.key_hint),
+                                " is saved (encrypted).",
+                                class_name="vx-muted",
+                            ),
                             rx.el.button(
                                 "Remove key",
                                 type="button",
                                 on_click=S.remove_key,
-                                class_name="vx-button-quiet",
+                                class_name="vx-button-quiet vx-button-small vx-button-danger-quiet",
                             ),
+                            class_name="vx-key-saved",
                         ),
                     ),
                 ),
@@ -135,10 +147,12 @@ def agent_settings_page() -> rx.Component:
         rx.cond(
             S.loaded,
             rx.fragment(_persona_form(), _provider_form()),
-            rx.el.p("Loading your agent…", class_name="vx-muted"),
+            rx.el.p("Loading your agent…", class_name="vx-muted", role="status"),
         ),
         rx.el.datalist(*[rx.el.option(value=tz) for tz in sorted(available_timezones())], id="vx-timezones"),
         title="Agent settings",
+        lead="Shape who your agent is and which AI it thinks with.",
+        active="/settings",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,
     )

@@ -8,8 +8,16 @@ from vopix.components.ui import alert, checkbox, field, submit
 from vopix.state.auth import AuthFormState
 
 
+def _auth_page(*children: rx.Component) -> rx.Component:
+    return rx.el.div(
+        rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home"),
+        rx.el.main(*children, class_name="vx-auth vx-card"),
+        class_name="vx-auth-page",
+    )
+
+
 def signup_page() -> rx.Component:
-    return rx.el.main(
+    return _auth_page(
         rx.el.h1("Create your VOPIX account"),
         rx.el.p("Your own AI agent on the web, Telegram and WhatsApp.", class_name="vx-muted"),
         rx.el.form(
@@ -21,8 +29,8 @@ def signup_page() -> rx.Component:
                 autocomplete="new-password",
                 required=True,
                 min_length=10,
+                hint="At least 10 characters; avoid common passwords.",
             ),
-            rx.el.p("At least 10 characters; avoid common passwords.", class_name="vx-muted"),
             checkbox("I confirm that I am 16 or older", "age_confirmed", required=True),
             checkbox("Email me product news (optional, you can stop any time)", "marketing_opt_in"),
             alert(AuthFormState.error),
@@ -30,14 +38,14 @@ def signup_page() -> rx.Component:
             on_submit=AuthFormState.sign_up,
             aria_label="Sign up",
         ),
-        rx.el.p("Already have an account? ", rx.el.a("Log in", href="/login")),
-        class_name="vx-auth vx-card",
+        rx.el.p("Already have an account? ", rx.el.a("Log in", href="/login"), class_name="vx-auth-alt"),
     )
 
 
 def login_page() -> rx.Component:
-    return rx.el.main(
+    return _auth_page(
         rx.el.h1("Log in to VOPIX"),
+        rx.el.p("Welcome back: pick up where you left off.", class_name="vx-muted"),
         rx.el.form(
             field("Email", "email", type_="email", autocomplete="username", required=True),
             field("Password", "password", type_="password", autocomplete="current-password", required=True),
@@ -46,6 +54,5 @@ def login_page() -> rx.Component:
             on_submit=AuthFormState.log_in,
             aria_label="Log in",
         ),
-        rx.el.p("New here? ", rx.el.a("Create an account", href="/signup")),
-        class_name="vx-auth vx-card",
+        rx.el.p("New here? ", rx.el.a("Create an account", href="/signup"), class_name="vx-auth-alt"),
     )
