@@ -10,7 +10,7 @@ from vopix.state.auth import AuthFormState
 
 def _auth_page(*children: rx.Component) -> rx.Component:
     return rx.el.div(
-        rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home"),
+        rx.el.header(rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home")),
         rx.el.main(*children, class_name="vx-auth vx-card"),
         class_name="vx-auth-page",
     )

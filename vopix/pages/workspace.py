@@ -27,6 +27,15 @@ def _storage() -> rx.Component:
     )
 
 
+def _name_file_input(component: rx.Component, label: str) -> None:
+    """Give the dropzone's hidden <input type=file> an accessible name (Reflex renders it with
+    react-dropzone's props only); the visible Upload files button stays the way in."""
+    for child in component.children:
+        if getattr(child, "tag", None) == "input":
+            child.custom_attrs["aria-label"] = label
+        _name_file_input(child, label)
+
+
 def _add() -> rx.Component:
     folder_select = rx.el.div(
         rx.el.label("Put new items in", html_for="target-folder", class_name="vx-label"),
@@ -50,6 +59,7 @@ def _add() -> rx.Component:
         ),
         class_name="vx-dropzone",
     )
+    _name_file_input(upload, "Choose files to upload")
     progress = rx.cond(
         WS.uploading,
         rx.el.div(
@@ -158,28 +168,31 @@ def _files() -> rx.Component:
     return rx.el.section(
         rx.el.div(
             rx.el.h2("Files"),
-            rx.el.a(
-                "Download everything (zip)", href="/api/workspace/zip", download="", reload_document=True,
-                class_name="vx-button-quiet vx-button-small",
+            rx.cond(
+                WS.entries.length() > 0,
+                rx.el.a(
+                    "Download everything (zip)", href="/api/workspace/zip", download="",
+                    reload_document=True, class_name="vx-button-quiet vx-button-small",
+                ),
             ),
             class_name="vx-card-head",
         ),
         rename,
         confirm,
-        rx.el.table(
-            rx.el.thead(
-                rx.el.tr(
-                    rx.el.th("Name", scope="col"), rx.el.th("Size", scope="col"),
-                    rx.el.th("Modified (UTC)", scope="col"),
-                    rx.el.th(rx.el.span("Actions", class_name="vx-sr-only"), scope="col"),
-                )
-            ),
-            rx.el.tbody(rx.foreach(WS.entries, _row)),
-            class_name="vx-table vx-files",
-            aria_label="Files",
-        ),
         rx.cond(
-            WS.entries.length() == 0,
+            WS.entries.length() > 0,
+            rx.el.table(
+                rx.el.thead(
+                    rx.el.tr(
+                        rx.el.th("Name", scope="col"), rx.el.th("Size", scope="col"),
+                        rx.el.th("Modified (UTC)", scope="col"),
+                        rx.el.th(rx.el.span("Actions", class_name="vx-sr-only"), scope="col"),
+                    )
+                ),
+                rx.el.tbody(rx.foreach(WS.entries, _row)),
+                class_name="vx-table vx-files",
+                aria_label="Files",
+            ),
             empty_state(
                 "Your workspace is empty",
                 rx.el.p("Upload files or create a note above. Your agent can read and write them here."),
