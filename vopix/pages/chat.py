@@ -57,7 +57,11 @@ def _sidebar() -> rx.Component:
                 rx.el.h2("Search results", class_name="vx-h3"),
                 rx.cond(
                     ChatState.search_results.length() == 0,
-                    rx.el.p("No messages match. Try fewer or different words.", class_name="vx-muted"),
+                    rx.el.p(
+                        "No messages match. Try fewer or different words.",
+                        role="status",
+                        class_name="vx-muted",
+                    ),
                 ),
                 rx.el.ul(
                     rx.foreach(
