@@ -80,7 +80,7 @@ class UsageState(SessionState):
                 "storage": f"{p.storage_bytes / 1024**3:.1f} GB"
                 if p.storage_bytes >= 1024**3
                 else f"{p.storage_bytes // 1024**2} MB",
-                "price": "Free" if not p.price_cents else f"{p.price_cents / 100:.2f} / month",
+                "price": "Free" if not p.price_cents else f"€{p.price_cents / 100:.2f} / month",
                 "current": "yes" if p.id == limits.plan_id else "",
             }
             for p in plans
