@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _scratch import fresh_database
 
 
 def pct(values: list[float], p: float) -> float:
@@ -94,7 +95,7 @@ def main() -> None:
         }
     )
     if args.database_url:
-        os.environ["VOPIX_DATABASE_URL"] = args.database_url
+        os.environ["VOPIX_DATABASE_URL"] = fresh_database(args.database_url)
     from vopix import db
     from vopix.core import accounts
     from vopix.core.agent import profile

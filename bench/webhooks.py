@@ -34,6 +34,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _scratch import fresh_database  # noqa: E402  (bench/ is the script's own folder)
+
 SECRET = "bench-webhook-secret"
 TOKEN = "123456789:AAbenchTokenNotUsedForSending_abcdef"
 
@@ -248,7 +250,7 @@ def main() -> int:
     env = {
         **os.environ,
         "VOPIX_DATA_DIR": str(tmp),
-        "VOPIX_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
+        "VOPIX_DATABASE_URL": fresh_database(args.database_url) or f"sqlite:///{tmp / 'bench.db'}",
         "VOPIX_VAULT_KEY": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "VOPIX_TELEGRAM_BOT_TOKEN": TOKEN,
         "VOPIX_TELEGRAM_WEBHOOK_SECRET": SECRET,

@@ -27,6 +27,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _scratch import fresh_database  # noqa: E402  (bench/ is the script's own folder)
+
 PIECE = 64 * 1024  # what the browser's upload stream hands the server at a time, roughly
 
 
@@ -35,7 +37,7 @@ def _environment(database_url: str | None) -> None:
     os.environ.update(
         {
             "VOPIX_DATA_DIR": str(data),
-            "VOPIX_DATABASE_URL": database_url or f"sqlite:///{data / 'vopix.db'}",
+            "VOPIX_DATABASE_URL": fresh_database(database_url or "") or f"sqlite:///{data / 'vopix.db'}",
             "VOPIX_VAULT_KEY": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "VOPIX_BCRYPT_ROUNDS": "4",
             "VOPIX_RUN_SCHEDULER": "0",
