@@ -141,12 +141,13 @@ async def test_destructive_tool_waits_for_web_confirmation_and_is_refused_elsewh
 async def test_provider_failures_end_the_turn_with_a_clear_message(
     agent_user, fake_ai, script, expected, monkeypatch
 ) -> None:
-    import vopix.core.providers.base as base
+    import functools
 
     async def no_sleep(_s: float) -> None:
         return None
 
-    monkeypatch.setattr(base.asyncio, "sleep", no_sleep)
+    # Retries happen for real, without waiting out their back-off.
+    monkeypatch.setattr(runtime, "stream_with_retry", functools.partial(runtime.stream_with_retry, sleep=no_sleep))
     fake_ai.script(*script)
     events = await collect(runtime.run_turn(agent_user, "are you there?"))
     assert events[-1].kind == "error" and expected in events[-1].text

@@ -28,11 +28,11 @@ from vopix.core.providers.base import (
     list_provider_kinds,
     make_provider,
     register,
-    stream_with_retry,
 )
+from vopix.core.providers.retry import retry_delay, stream_with_retry
 
 for _mod in pkgutil.iter_modules(__path__):
-    if not _mod.name.startswith("_") and _mod.name != "base":
+    if not _mod.name.startswith("_") and _mod.name not in {"base", "retry"}:
         importlib.import_module(f"{__name__}.{_mod.name}")
 
 __all__ = [
@@ -56,5 +56,6 @@ __all__ = [
     "list_provider_kinds",
     "make_provider",
     "register",
+    "retry_delay",
     "stream_with_retry",
 ]
