@@ -70,7 +70,6 @@ class Settings:
     whatsapp_template_language: str = "en"
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
-    extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def public_origin(self) -> str:
@@ -131,7 +130,6 @@ def load_settings() -> Settings:
         whatsapp_template_language=_env("VOPIX_WHATSAPP_TEMPLATE_LANGUAGE", "en"),
         whatsapp_api_base_url=_env("VOPIX_WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/"),
         whatsapp_api_version=_env("VOPIX_WHATSAPP_API_VERSION", "v21.0"),
-        extra={k: v for k, v in os.environ.items() if k.startswith("VOPIX_")},
     )
 
 
