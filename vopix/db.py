@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 from vopix.settings import get_settings
@@ -74,6 +74,13 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def core(session: Session) -> Connection:
+    """The session's connection, for Core statements on hot paths (no ORM objects, no ORM
+    execution machinery). Pending ORM changes are flushed first, as session.execute would."""
+    session.flush()
+    return session.connection()
 
 
 def is_sqlite() -> bool:

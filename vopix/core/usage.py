@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
-from vopix.db import session_scope
+from vopix.db import core, session_scope
 from vopix.models import Notice, Plan, UsageDaily, User
 
 UPGRADE_LINK = "/usage"
+_USAGE = UsageDaily.__table__  # type: ignore[attr-defined]
+_PLAN = Plan.__table__  # type: ignore[attr-defined]
+_USER = User.__table__  # type: ignore[attr-defined]
 WARN_AT = (80, 100)
 
 
@@ -52,25 +55,21 @@ def month_start(now: datetime) -> date:
 
 
 def _bump(s: Session, user_id: int, day: date, model: str, **deltas: int) -> None:
-    row = s.exec(
-        select(UsageDaily).where(
-            UsageDaily.user_id == user_id, UsageDaily.day == day, UsageDaily.model == model
-        )
-    ).first()
-    if row is None:
-        try:
-            with s.begin_nested():
-                s.add(UsageDaily(user_id=user_id, day=day, model=model, **deltas))
-            return
-        except IntegrityError:  # another worker created the row first
-            row = s.exec(
-                select(UsageDaily).where(
-                    UsageDaily.user_id == user_id, UsageDaily.day == day, UsageDaily.model == model
-                )
-            ).one()
-    for key, delta in deltas.items():
-        setattr(row, key, getattr(row, key) + delta)
-    s.add(row)
+    """Add to the day's counters with one atomic UPDATE (no read-modify-write); the first
+    use of a day inserts the row."""
+    t = _USAGE
+    where = (t.c.user_id == user_id, t.c.day == day, t.c.model == model)
+    increment = update(t).where(*where).values({t.c[k]: t.c[k] + v for k, v in deltas.items()})
+    if core(s).execute(increment).rowcount:
+        return
+    row = {"api_calls": 0, "input_tokens": 0, "output_tokens": 0, "messages": 0, **deltas}
+    try:
+        with s.begin_nested():
+            core(s).execute(insert(t).values(user_id=user_id, day=day, model=model, **row))
+        return
+    except IntegrityError:  # another worker created the row first
+        pass
+    core(s).execute(increment)
 
 
 def record_message(user_id: int, now: datetime | None = None, session: Session | None = None) -> None:
@@ -82,6 +81,18 @@ def record_message(user_id: int, now: datetime | None = None, session: Session |
     _bump(session, user_id, moment.date(), "", messages=1)
     _warn(session, user_id, moment)
     return None
+
+
+def admit_message(user_id: int, session: Session, now: datetime | None = None) -> None:
+    """check_quota then record_message in the caller's transaction, reading the plan and the
+    month's sums once: after the bump the month holds exactly one more message."""
+    moment = now or utcnow()
+    limits = _plan(session, user_id)
+    used = _month(session, user_id, moment)
+    _refuse_over(limits, used)
+    _bump(session, user_id, moment.date(), "", messages=1)
+    after = MonthUsage(used.messages + 1, used.api_calls, used.input_tokens, used.output_tokens)
+    _warn(session, user_id, moment, limits, after)
 
 
 def record_api_call(
@@ -110,24 +121,34 @@ def record_api_call(
 
 
 def _plan(s: Session, user_id: int) -> PlanLimits:
-    user = s.get(User, user_id)
-    plan = s.get(Plan, user.plan_id if user else "free") or s.get(Plan, "free")
-    if plan is None:
+    """The person's plan, else the free one: one query for both candidates, plain columns."""
+    p = _PLAN.c
+    users_plan = select(_USER.c.plan_id).where(_USER.c.id == user_id).scalar_subquery()
+    rows = core(s).execute(
+        select(p.id, p.name, p.messages_per_month, p.api_calls_per_month, p.storage_bytes).where(
+            or_(p.id == users_plan, p.id == "free")
+        )
+    ).all()
+    if not rows:
         return PlanLimits("free", "Free", 0, 0, 0)
-    return PlanLimits(
-        plan.id, plan.name, plan.messages_per_month, plan.api_calls_per_month, plan.storage_bytes
-    )
+    row = next((r for r in rows if r[0] != "free"), rows[0])
+    return PlanLimits(row[0], row[1], row[2], row[3], row[4])
 
 
 def _month(s: Session, user_id: int, now: datetime) -> MonthUsage:
-    row = s.exec(
-        select(
-            func.coalesce(func.sum(UsageDaily.messages), 0),
-            func.coalesce(func.sum(UsageDaily.api_calls), 0),
-            func.coalesce(func.sum(UsageDaily.input_tokens), 0),
-            func.coalesce(func.sum(UsageDaily.output_tokens), 0),
-        ).where(UsageDaily.user_id == user_id, col(UsageDaily.day) >= month_start(now))
-    ).one()
+    t = _USAGE.c
+    row = (
+        core(s)
+        .execute(
+            select(
+                func.coalesce(func.sum(t.messages), 0),
+                func.coalesce(func.sum(t.api_calls), 0),
+                func.coalesce(func.sum(t.input_tokens), 0),
+                func.coalesce(func.sum(t.output_tokens), 0),
+            ).where(t.user_id == user_id, t.day >= month_start(now))
+        )
+        .one()
+    )
     return MonthUsage(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
@@ -176,8 +197,11 @@ def check_quota(user_id: int, now: datetime | None = None, session: Session | No
     if session is None:
         with session_scope() as s:
             return check_quota(user_id, now, s)
-    limits = _plan(session, user_id)
-    used = _month(session, user_id, now or utcnow())
+    _refuse_over(_plan(session, user_id), _month(session, user_id, now or utcnow()))
+    return None
+
+
+def _refuse_over(limits: PlanLimits, used: MonthUsage) -> None:
     if limits.messages_per_month and used.messages >= limits.messages_per_month:
         raise QuotaExceeded(
             f"You have used all {limits.messages_per_month} messages of your {limits.name} plan "
@@ -188,7 +212,6 @@ def check_quota(user_id: int, now: datetime | None = None, session: Session | No
             f"Your agent has used all {limits.api_calls_per_month} AI calls of your {limits.name} "
             f"plan this month. See plans on the Usage page ({UPGRADE_LINK}) or wait for next month."
         )
-    return None
 
 
 def check_warnings(user_id: int, now: datetime | None = None) -> list[str]:
@@ -196,10 +219,17 @@ def check_warnings(user_id: int, now: datetime | None = None) -> list[str]:
         return _warn(s, user_id, now or utcnow())
 
 
-def _warn(s: Session, user_id: int, moment: datetime) -> list[str]:
-    """In-app notices at 80% and 100% of each limit, once per month each (P12)."""
-    limits = _plan(s, user_id)
-    used = _month(s, user_id, moment)
+def _warn(
+    s: Session,
+    user_id: int,
+    moment: datetime,
+    limits: PlanLimits | None = None,
+    used: MonthUsage | None = None,
+) -> list[str]:
+    """In-app notices at 80% and 100% of each limit, once per month each (P12). `limits` and
+    `used` spare the queries when the caller already knows them."""
+    limits = _plan(s, user_id) if limits is None else limits
+    used = _month(s, user_id, moment) if used is None else used
     month = month_start(moment).strftime("%Y-%m")
     created = []
     for label, value, limit in (

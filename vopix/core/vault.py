@@ -110,15 +110,26 @@ def encrypt(ring: Keyring, user_id: int, secret_id: str, purpose: str, plaintext
 
 
 def _decrypt_row(ring: Keyring, row: Secret) -> str:
+    return _decrypt(ring, row.id, row.user_id, row.purpose, row.key_id, row.nonce, row.ciphertext)
+
+
+def _decrypt(
+    ring: Keyring, secret_id: str, user_id: int, purpose: str, key_id: str, nonce: bytes, ct: bytes
+) -> str:
     try:
-        raw = ring.for_id(row.key_id).decrypt(
-            row.nonce, row.ciphertext, _aad(row.user_id, row.id, row.purpose)
-        )
+        raw = ring.for_id(key_id).decrypt(nonce, ct, _aad(user_id, secret_id, purpose))
     except VaultError:
         raise
     except Exception as exc:  # InvalidTag: tampered, moved to another owner or wrong key
-        raise VaultError(f"secret {row.id} failed authentication") from exc
+        raise VaultError(f"secret {secret_id} failed authentication") from exc
     return raw.decode("utf-8")
+
+
+def decrypt_fields(
+    secret_id: str, user_id: int, purpose: str, key_id: str, nonce: bytes, ciphertext: bytes
+) -> str:
+    """Decrypt a secret from its columns, read by the caller in its own query."""
+    return _decrypt(keyring(), secret_id, user_id, purpose, key_id, nonce, ciphertext)
 
 
 def hint_of(plaintext: str) -> str:

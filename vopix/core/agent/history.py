@@ -6,17 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import case, delete, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
 from vopix.core.fulltext import fts5_match, prefix_tsquery, query_words
-from vopix.db import session_scope
+from vopix.db import core, session_scope
 from vopix.models import Conversation, Message
 
 PAGE = 50
 MAX_MESSAGE_CHARS = 32_000
 CHANNEL_CONVERSATION_IDLE = timedelta(hours=6)
+_CONV = Conversation.__table__  # type: ignore[attr-defined]
+_MSG = Message.__table__  # type: ignore[attr-defined]
 
 
 class NotFound(LookupError):
@@ -165,27 +167,36 @@ def add_message(
     s = session  # the caller's transaction
     # A lone surrogate (possible in JSON from a channel) cannot be stored as UTF-8.
     content = content.encode("utf-8", "replace").decode("utf-8")
-    conv = _own_conversation(s, user_id, conversation_id)
     now = utcnow()
-    m = Message(
-        conversation_id=conversation_id,
-        user_id=user_id,
-        role=role,
-        content=content[:MAX_MESSAGE_CHARS],
-        channel=channel,
-        status=status,
-        tool_name=tool_name,
-        tool_call_id=tool_call_id,
-        tool_args=tool_args,
-        created_at=now,
+    # Core statements, no ORM objects: this runs several times per turn. The UPDATE is also
+    # the ownership check: it touches no row of a conversation that is not this person's.
+    values: dict[str, object] = {"updated_at": now}
+    if role == "user" and content.strip():
+        values["title"] = case(
+            (_CONV.c.title == "New conversation", _title_from(content)), else_=_CONV.c.title
+        )
+    conn = core(s)
+    touched = conn.execute(
+        update(_CONV).where(_CONV.c.id == conversation_id, _CONV.c.user_id == user_id).values(values)
     )
-    s.add(m)
-    conv.updated_at = now
-    if role == "user" and conv.title == "New conversation" and content.strip():
-        conv.title = _title_from(content)
-    s.add(conv)
-    s.flush()
-    return _msg(m)
+    if not touched.rowcount:
+        raise NotFound("conversation not found")
+    row = {
+        "conversation_id": conversation_id,
+        "user_id": user_id,
+        "role": role,
+        "content": content[:MAX_MESSAGE_CHARS],
+        "channel": channel,
+        "status": status,
+        "tool_name": tool_name,
+        "tool_call_id": tool_call_id,
+        "tool_args": tool_args,
+        "created_at": now,
+    }
+    new_id = conn.execute(insert(_MSG).values(row)).inserted_primary_key[0]
+    return MessageView(
+        new_id, conversation_id, role, row["content"], channel, status, tool_name, tool_args, now
+    )
 
 
 def update_message(
@@ -259,11 +270,15 @@ def messages_page(
 def _page(
     s: Session, user_id: int, conversation_id: int, before_id: int | None, limit: int
 ) -> tuple[list[MessageView], bool]:
-    _own_conversation(s, user_id, conversation_id)
-    q = select(*_MESSAGE_COLUMNS).where(Message.conversation_id == conversation_id)
+    conn = core(s)
+    owner = conn.execute(select(_CONV.c.user_id).where(_CONV.c.id == conversation_id)).scalar()
+    if owner != user_id:
+        raise NotFound("conversation not found")
+    m = _MSG.c
+    q = select(*(m[c.key] for c in _MESSAGE_COLUMNS)).where(m.conversation_id == conversation_id)
     if before_id is not None:
-        q = q.where(col(Message.id) < before_id)
-    rows = list(s.exec(q.order_by(col(Message.id).desc()).limit(limit + 1)))
+        q = q.where(m.id < before_id)
+    rows = conn.execute(q.order_by(m.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     return [MessageView(*r) for r in reversed(rows[:limit])], more
 

@@ -6,17 +6,30 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from vopix.core import hooks, vault
 from vopix.core.agent import egress
 from vopix.core.clock import utcnow
 from vopix.core.providers import PROVIDERS, ProviderConfig
-from vopix.db import session_scope
-from vopix.models import AgentProfile
+from vopix.db import core, session_scope
+from vopix.models import AgentProfile, Secret
 from vopix.settings import get_settings
 
 KEY_PURPOSE = "ai_provider_key"
+_PROFILE = AgentProfile.__table__  # type: ignore[attr-defined]
+_SECRET = Secret.__table__  # type: ignore[attr-defined]
+_PROFILE_FIELDS = (
+    "user_id",
+    "name",
+    "personality",
+    "language",
+    "timezone",
+    "provider_kind",
+    "model",
+    "base_url",
+    "api_key_secret_id",
+)
 PERSONALITY_PRESETS: dict[str, str] = {
     "Friendly helper": "Warm, encouraging and clear. Explains things simply and checks in.",
     "Concise expert": "Direct and precise. Short answers, no filler, facts first.",
@@ -182,19 +195,41 @@ def resolve_provider_config(user_id: int, session: Session | None = None) -> Pro
 
 
 def load_for_turn(user_id: int, session: Session | None = None) -> tuple[ProviderConfig, ProfileView]:
-    """Provider and persona for one turn, read in the caller's session when given."""
+    """Provider and persona for one turn, read in the caller's session when given: one
+    query of plain columns (the profile and its key's vault record), no ORM objects."""
     if session is None:
         with session_scope() as s:
             return load_for_turn(user_id, s)
-    row = _get_or_create(session, user_id)
-    return _provider_config(session, row), _view(row, with_hint=False)
+    p, k = _PROFILE.c, _SECRET.c
+    found = (
+        core(session)
+        .execute(
+            select(*(p[c] for c in _PROFILE_FIELDS), k.user_id, k.purpose, k.key_id, k.nonce, k.ciphertext)
+            .select_from(_PROFILE.outerjoin(_SECRET, k.id == p.api_key_secret_id))
+            .where(p.user_id == user_id)
+        )
+        .first()
+    )
+    if found is None:
+        row = _get_or_create(session, user_id)
+        return _provider_config(session, row), _view(row, with_hint=False)
+    row = AgentProfile(**dict(zip(_PROFILE_FIELDS, found[: len(_PROFILE_FIELDS)], strict=True)))
+    secret = found[len(_PROFILE_FIELDS) :]
+    key = None
+    if row.api_key_secret_id and secret[0] is not None:
+        if secret[0] != user_id:  # as vault.get_secret: another person's record is not found
+            raise vault.VaultError("secret not found")
+        key = vault.decrypt_fields(row.api_key_secret_id, *secret)
+    return _provider_config(session, row, key), _view(row, with_hint=False)
 
 
-def _provider_config(s: Session, row: AgentProfile) -> ProviderConfig:
+def _provider_config(s: Session, row: AgentProfile, key: str | None = None) -> ProviderConfig:
+    """`key`: the key already decrypted by the caller, if it read the vault record itself."""
     cfg = get_settings()
     kind, model, base_url, secret_id = row.provider_kind, row.model, row.base_url, row.api_key_secret_id
     if kind:
-        key = vault.get_secret(row.user_id, secret_id, s) if secret_id else ""
+        if key is None:
+            key = vault.get_secret(row.user_id, secret_id, s) if secret_id else ""
         if not key and not base_url:
             raise ProviderUnusable("Your AI provider needs an API key.")
         try:  # again at use: a name can be re-pointed after it was saved

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,11 +108,11 @@ async def run_turn(
         return
     if conversation_id is None:
         conversation_id = (await asyncio.to_thread(history.create_conversation, user_id)).id
-    msg = await asyncio.to_thread(
-        history.add_message, user_id, conversation_id, "user", content, channel=channel
-    )
-    yield TurnEvent("user_message", content, msg.id, conversation_id)
-    async for event in respond(user_id, conversation_id, channel=channel, should_stop=should_stop):
+    # One thread hop saves the message and prepares the answer; the message is kept whatever
+    # the preparation decides (quota, provider) or raises.
+    msg_id, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel, content)
+    yield TurnEvent("user_message", content, msg_id, conversation_id)
+    async for event in _answer(user_id, conversation_id, channel, outcome, should_stop):
         yield event
 
 
@@ -129,19 +130,47 @@ class _Prepared:
     specs: list[ToolSpec]
 
 
-def _prepare(user_id: int, conversation_id: int, channel: str) -> _Prepared:
-    """Everything before the provider call, in one worker-thread hop (fast first token)."""
+_Outcome = _Prepared | str | Exception  # ready, a notice for the person, or a failure
+
+
+def _prepare(
+    user_id: int, conversation_id: int, channel: str, inbound: str | None = None
+) -> tuple[int | None, _Outcome]:
+    """Everything before the provider call, in one worker-thread hop (fast first token):
+    store `inbound` (the person's message) if given, quotas, provider, history, prompt."""
+    msg_id = None
     with session_scope() as s:
-        usage.check_quota(user_id, session=s)
-        config, persona = profile.load_for_turn(user_id, s)
-        usage.record_message(user_id, session=s)
-        rows = history.recent_for_context(user_id, conversation_id, session=s)
-    system = system_prompt(user_id, persona, channel, utcnow())
-    convo, trimmed = fit_history(to_chat_messages(rows), system, config.model)
-    if trimmed:
-        system = f"{system}\n\n{TRIMMED_NOTE}"
-    specs = [t.spec() for t in tools_for(user_id)]
-    return _Prepared(config, [ChatMessage("system", system), *convo], specs)
+        if inbound is not None:
+            msg_id = history.add_message(
+                user_id, conversation_id, "user", inbound, channel=channel, session=s
+            ).id
+        try:
+            # A savepoint: whatever happens here, the inbound message above is committed.
+            with s.begin_nested() if inbound is not None else nullcontext():
+                usage.admit_message(user_id, s)
+                config, persona = profile.load_for_turn(user_id, s)
+                rows = history.recent_for_context(user_id, conversation_id, session=s)
+        except usage.QuotaExceeded as exc:
+            return msg_id, str(exc)
+        except profile.ProviderUnusable as exc:
+            return msg_id, f"{exc} Open Agent settings (/settings)."
+        except profile.NoProviderConfigured:
+            return msg_id, NO_PROVIDER_TEXT
+        except Exception as exc:
+            if inbound is None:
+                raise
+            return msg_id, exc
+    try:
+        system = system_prompt(user_id, persona, channel, utcnow())
+        convo, trimmed = fit_history(to_chat_messages(rows), system, config.model)
+        if trimmed:
+            system = f"{system}\n\n{TRIMMED_NOTE}"
+        specs = [t.spec() for t in tools_for(user_id)]
+    except Exception as exc:
+        if inbound is None:
+            raise
+        return msg_id, exc
+    return msg_id, _Prepared(config, [ChatMessage("system", system), *convo], specs)
 
 
 def _save_step(
@@ -173,16 +202,22 @@ async def respond(
 ) -> AsyncIterator[TurnEvent]:
     """Answer the latest messages of a conversation. Never invents a reply: without a
     provider, over quota, or when the provider fails, the person gets a clear notice."""
-    try:
-        prep = await asyncio.to_thread(_prepare, user_id, conversation_id, channel)
-    except usage.QuotaExceeded as exc:
-        yield await _notice(user_id, conversation_id, str(exc), channel)
-        return
-    except profile.ProviderUnusable as exc:
-        yield await _notice(user_id, conversation_id, f"{exc} Open Agent settings (/settings).", channel)
-        return
-    except profile.NoProviderConfigured:
-        yield await _notice(user_id, conversation_id, NO_PROVIDER_TEXT, channel)
+    _, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel)
+    async for event in _answer(user_id, conversation_id, channel, outcome, should_stop):
+        yield event
+
+
+async def _answer(
+    user_id: int,
+    conversation_id: int,
+    channel: str,
+    prep: _Outcome,
+    should_stop: StopCheck | None,
+) -> AsyncIterator[TurnEvent]:
+    if isinstance(prep, Exception):
+        raise prep
+    if isinstance(prep, str):
+        yield await _notice(user_id, conversation_id, prep, channel)
         return
     provider = make_provider(prep.config, _client())
     messages, model = prep.messages, prep.config.model
