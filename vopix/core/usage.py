@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import Update, bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -54,22 +54,41 @@ def month_start(now: datetime) -> date:
     return now.date().replace(day=1)
 
 
+# Hot-path statements are built once, with bound parameters: building and hashing a new
+# statement object per call costs more CPU than running it.
+_COUNTERS = ("api_calls", "input_tokens", "output_tokens", "messages")
+_BY_ROW = (
+    _USAGE.c.user_id == bindparam("u"),
+    _USAGE.c.day == bindparam("d"),
+    _USAGE.c.model == bindparam("m"),
+)
+_INCREMENTS: dict[tuple[str, ...], Update] = {}
+
+
+def _increment(keys: tuple[str, ...]) -> Update:
+    stmt = _INCREMENTS.get(keys)
+    if stmt is None:
+        add = {_USAGE.c[k]: _USAGE.c[k] + bindparam(f"n_{k}") for k in keys}
+        stmt = _INCREMENTS[keys] = update(_USAGE).where(*_BY_ROW).values(add)
+    return stmt
+_NEW_DAY = insert(_USAGE)
+
+
 def _bump(s: Session, user_id: int, day: date, model: str, **deltas: int) -> None:
     """Add to the day's counters with one atomic UPDATE (no read-modify-write); the first
     use of a day inserts the row."""
-    t = _USAGE
-    where = (t.c.user_id == user_id, t.c.day == day, t.c.model == model)
-    increment = update(t).where(*where).values({t.c[k]: t.c[k] + v for k, v in deltas.items()})
-    if core(s).execute(increment).rowcount:
+    increment = _increment(tuple(deltas))
+    params = {"u": user_id, "d": day, "m": model, **{f"n_{k}": v for k, v in deltas.items()}}
+    if core(s).execute(increment, params).rowcount:
         return
-    row = {"api_calls": 0, "input_tokens": 0, "output_tokens": 0, "messages": 0, **deltas}
+    row = {**dict.fromkeys(_COUNTERS, 0), **deltas, "user_id": user_id, "day": day, "model": model}
     try:
         with s.begin_nested():
-            core(s).execute(insert(t).values(user_id=user_id, day=day, model=model, **row))
+            core(s).execute(_NEW_DAY, row)
         return
     except IntegrityError:  # another worker created the row first
         pass
-    core(s).execute(increment)
+    core(s).execute(increment, params)
 
 
 def record_message(user_id: int, now: datetime | None = None, session: Session | None = None) -> None:
@@ -120,15 +139,29 @@ def record_api_call(
     return None
 
 
+_PLAN_OF_USER = select(
+    _PLAN.c.id,
+    _PLAN.c.name,
+    _PLAN.c.messages_per_month,
+    _PLAN.c.api_calls_per_month,
+    _PLAN.c.storage_bytes,
+).where(
+    or_(
+        _PLAN.c.id == select(_USER.c.plan_id).where(_USER.c.id == bindparam("u")).scalar_subquery(),
+        _PLAN.c.id == "free",
+    )
+)
+_MONTH_SUMS = select(
+    func.coalesce(func.sum(_USAGE.c.messages), 0),
+    func.coalesce(func.sum(_USAGE.c.api_calls), 0),
+    func.coalesce(func.sum(_USAGE.c.input_tokens), 0),
+    func.coalesce(func.sum(_USAGE.c.output_tokens), 0),
+).where(_USAGE.c.user_id == bindparam("u"), _USAGE.c.day >= bindparam("since"))
+
+
 def _plan(s: Session, user_id: int) -> PlanLimits:
     """The person's plan, else the free one: one query for both candidates, plain columns."""
-    p = _PLAN.c
-    users_plan = select(_USER.c.plan_id).where(_USER.c.id == user_id).scalar_subquery()
-    rows = core(s).execute(
-        select(p.id, p.name, p.messages_per_month, p.api_calls_per_month, p.storage_bytes).where(
-            or_(p.id == users_plan, p.id == "free")
-        )
-    ).all()
+    rows = core(s).execute(_PLAN_OF_USER, {"u": user_id}).all()
     if not rows:
         return PlanLimits("free", "Free", 0, 0, 0)
     row = next((r for r in rows if r[0] != "free"), rows[0])
@@ -136,19 +169,7 @@ def _plan(s: Session, user_id: int) -> PlanLimits:
 
 
 def _month(s: Session, user_id: int, now: datetime) -> MonthUsage:
-    t = _USAGE.c
-    row = (
-        core(s)
-        .execute(
-            select(
-                func.coalesce(func.sum(t.messages), 0),
-                func.coalesce(func.sum(t.api_calls), 0),
-                func.coalesce(func.sum(t.input_tokens), 0),
-                func.coalesce(func.sum(t.output_tokens), 0),
-            ).where(t.user_id == user_id, t.day >= month_start(now))
-        )
-        .one()
-    )
+    row = core(s).execute(_MONTH_SUMS, {"u": user_id, "since": month_start(now)}).one()
     return MonthUsage(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, delete, func, insert, text, update
+from sqlalchemy import String, bindparam, case, delete, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
@@ -168,18 +168,15 @@ def add_message(
     # A lone surrogate (possible in JSON from a channel) cannot be stored as UTF-8.
     content = content.encode("utf-8", "replace").decode("utf-8")
     now = utcnow()
-    # Core statements, no ORM objects: this runs several times per turn. The UPDATE is also
-    # the ownership check: it touches no row of a conversation that is not this person's.
-    values: dict[str, object] = {"updated_at": now}
-    if role == "user" and content.strip():
-        values["title"] = case(
-            (_CONV.c.title == "New conversation", _title_from(content)), else_=_CONV.c.title
-        )
+    # Core statements built once, no ORM objects: this runs several times per turn. The
+    # UPDATE is also the ownership check: it touches no conversation of someone else's.
+    titled = role == "user" and bool(content.strip())
     conn = core(s)
-    touched = conn.execute(
-        update(_CONV).where(_CONV.c.id == conversation_id, _CONV.c.user_id == user_id).values(values)
-    )
-    if not touched.rowcount:
+    # (Parameter names must not be column names: those would become extra SET values.)
+    params: dict[str, object] = {"c": conversation_id, "u": user_id, "now": now}
+    if titled:
+        params["new_title"] = _title_from(content)
+    if not conn.execute(_TOUCH_TITLED if titled else _TOUCH, params).rowcount:
         raise NotFound("conversation not found")
     row = {
         "conversation_id": conversation_id,
@@ -193,7 +190,7 @@ def add_message(
         "tool_args": tool_args,
         "created_at": now,
     }
-    new_id = conn.execute(insert(_MSG).values(row)).inserted_primary_key[0]
+    new_id = conn.execute(_NEW_MESSAGE, row).inserted_primary_key[0]
     return MessageView(
         new_id, conversation_id, role, row["content"], channel, status, tool_name, tool_args, now
     )
@@ -257,6 +254,26 @@ _MESSAGE_COLUMNS = (
 )
 
 
+_BY_CONV = (_CONV.c.id == bindparam("c"), _CONV.c.user_id == bindparam("u"))
+_TOUCH = update(_CONV).where(*_BY_CONV).values(updated_at=bindparam("now"))
+_TOUCH_TITLED = (
+    update(_CONV)
+    .where(*_BY_CONV)
+    .values(
+        updated_at=bindparam("now"),
+        title=case(
+            (_CONV.c.title == "New conversation", bindparam("new_title", type_=String)),
+            else_=_CONV.c.title,
+        ),
+    )
+)
+_NEW_MESSAGE = insert(_MSG)
+_OWNER = select(_CONV.c.user_id).where(_CONV.c.id == bindparam("c"))
+_PAGE = select(*(_MSG.c[c.key] for c in _MESSAGE_COLUMNS)).where(_MSG.c.conversation_id == bindparam("c"))
+_LATEST = _PAGE.order_by(_MSG.c.id.desc()).limit(bindparam("n"))
+_BEFORE = _PAGE.where(_MSG.c.id < bindparam("before")).order_by(_MSG.c.id.desc()).limit(bindparam("n"))
+
+
 def messages_page(
     user_id: int, conversation_id: int, *, before_id: int | None = None, limit: int = PAGE
 ) -> tuple[list[MessageView], bool]:
@@ -271,14 +288,11 @@ def _page(
     s: Session, user_id: int, conversation_id: int, before_id: int | None, limit: int
 ) -> tuple[list[MessageView], bool]:
     conn = core(s)
-    owner = conn.execute(select(_CONV.c.user_id).where(_CONV.c.id == conversation_id)).scalar()
-    if owner != user_id:
+    if conn.execute(_OWNER, {"c": conversation_id}).scalar() != user_id:
         raise NotFound("conversation not found")
-    m = _MSG.c
-    q = select(*(m[c.key] for c in _MESSAGE_COLUMNS)).where(m.conversation_id == conversation_id)
-    if before_id is not None:
-        q = q.where(m.id < before_id)
-    rows = conn.execute(q.order_by(m.id.desc()).limit(limit + 1)).all()
+    q = _LATEST if before_id is None else _BEFORE
+    params = {"c": conversation_id, "before": before_id, "n": limit + 1}
+    rows = conn.execute(q, params).all()
     more = len(rows) > limit
     return [MessageView(*r) for r in reversed(rows[:limit])], more
 

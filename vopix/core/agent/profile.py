@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from vopix.core import hooks, vault
@@ -29,6 +30,14 @@ _PROFILE_FIELDS = (
     "model",
     "base_url",
     "api_key_secret_id",
+)
+_FOR_TURN = (
+    select(
+        *(_PROFILE.c[f] for f in _PROFILE_FIELDS),
+        *(_SECRET.c[f] for f in ("user_id", "purpose", "key_id", "nonce", "ciphertext")),
+    )
+    .select_from(_PROFILE.outerjoin(_SECRET, _SECRET.c.id == _PROFILE.c.api_key_secret_id))
+    .where(_PROFILE.c.user_id == bindparam("u"))
 )
 PERSONALITY_PRESETS: dict[str, str] = {
     "Friendly helper": "Warm, encouraging and clear. Explains things simply and checks in.",
@@ -200,16 +209,7 @@ def load_for_turn(user_id: int, session: Session | None = None) -> tuple[Provide
     if session is None:
         with session_scope() as s:
             return load_for_turn(user_id, s)
-    p, k = _PROFILE.c, _SECRET.c
-    found = (
-        core(session)
-        .execute(
-            select(*(p[c] for c in _PROFILE_FIELDS), k.user_id, k.purpose, k.key_id, k.nonce, k.ciphertext)
-            .select_from(_PROFILE.outerjoin(_SECRET, k.id == p.api_key_secret_id))
-            .where(p.user_id == user_id)
-        )
-        .first()
-    )
+    found = core(session).execute(_FOR_TURN, {"u": user_id}).first()
     if found is None:
         row = _get_or_create(session, user_id)
         return _provider_config(session, row), _view(row, with_hint=False)

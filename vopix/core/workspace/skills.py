@@ -10,9 +10,15 @@ newest notes kept when it has to be cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from vopix.core.workspace import store
+from sqlalchemy import Row, bindparam, func, or_, select
+
 from vopix.core.workspace.paths import path_key
+from vopix.core.workspace.storage import get_storage
+from vopix.db import core, session_scope
+from vopix.models import WorkspaceEntry
 
 SKILLS_FOLDER = "skills"
 SKILL_FILE = "SKILL.md"
@@ -21,6 +27,17 @@ MAX_SKILLS_IN_PROMPT = 50
 MAX_DESCRIPTION_CHARS = 300
 MEMORY_MAX_CHARS = 8_000
 SKILL_MAX_BYTES = 256 * 1024
+_ENTRY = WorkspaceEntry.__table__  # type: ignore[attr-defined]
+_SKILLS_PREFIX = path_key(SKILLS_FOLDER) + "/"
+_FOR_PROMPT = select(
+    *(_ENTRY.c[f] for f in ("path", "path_key", "kind", "size", "is_text", "sha256", "blob_id"))
+).where(
+    _ENTRY.c.user_id == bindparam("u"),
+    or_(
+        _ENTRY.c.path_key == path_key(MEMORY_FILE),
+        func.substr(_ENTRY.c.path_key, 1, len(_SKILLS_PREFIX)) == _SKILLS_PREFIX,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -51,31 +68,52 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
 
 
 def list_skills(user_id: int) -> list[Skill]:
-    try:
-        entries = store.list_entries(user_id, SKILLS_FOLDER)
-    except (store.NotFound, store.WorkspaceError):
-        return []
+    return _skills_from(_prompt_entries(user_id)[0], user_id)
+
+
+def _prompt_entries(user_id: int) -> tuple[list[Row[Any]], Row[Any] | None]:
+    """The SKILL.md entries under skills/ (tree order) and MEMORY.md, in one query of plain
+    columns: this runs for every turn's system prompt."""
+    with session_scope() as s:
+        rows = core(s).execute(_FOR_PROMPT, {"u": user_id}).all()
+    memory = next((r for r in rows if r.path_key == path_key(MEMORY_FILE)), None)
+    skill_files = []
+    for r in rows:
+        parts = r.path.split("/")
+        if r.kind == "file" and len(parts) == 3 and path_key(parts[2]) == path_key(SKILL_FILE):
+            skill_files.append(r)
+    skill_files.sort(key=lambda r: r.path_key.split("/"))
+    return skill_files, memory
+
+
+def _skills_from(entries: list[Row[Any]], user_id: int) -> list[Skill]:
     skills = []
     for e in entries:
+        if not e.is_text or e.size > SKILL_MAX_BYTES:
+            continue  # what store.read_text refuses
         parts = e.path.split("/")
-        if e.is_folder or len(parts) != 3 or path_key(parts[2]) != path_key(SKILL_FILE):
-            continue
-        try:
-            _, text = store.read_text(user_id, e.path, max_bytes=SKILL_MAX_BYTES)
-        except store.WorkspaceError:
-            continue
-        fields, _ = parse_front_matter(text)
-        name = " ".join(fields.get("name", "").split()) or parts[1]
-        description = " ".join(fields.get("description", "").split())
+        name, description = _front_matter_of(user_id, e.blob_id, e.size, e.sha256)
         skills.append(
             Skill(
-                name[:80],
+                (name or parts[1])[:80],
                 description[:MAX_DESCRIPTION_CHARS] or "(no description: add one to its SKILL.md)",
                 "/".join(parts[:2]),
                 e.path,
             )
         )
     return skills
+
+
+def _read(user_id: int, blob_id: str | None, size: int) -> bytes:
+    return b"".join(get_storage().iter_chunks(user_id, blob_id, size)) if blob_id and size else b""
+
+
+# Content is immutable per blob id (every write stores a new blob), so what a SKILL.md or
+# MEMORY.md says can be kept by blob id and read from storage again only when it changes.
+@lru_cache(maxsize=512)
+def _front_matter_of(user_id: int, blob_id: str | None, size: int, sha256: str) -> tuple[str, str]:
+    fields, _ = parse_front_matter(_read(user_id, blob_id, size).decode("utf-8", errors="replace"))
+    return " ".join(fields.get("name", "").split()), " ".join(fields.get("description", "").split())
 
 
 def find_skill(user_id: int, name: str) -> Skill | None:
@@ -87,18 +125,23 @@ def find_skill(user_id: int, name: str) -> Skill | None:
 
 
 def read_memory(user_id: int) -> str | None:
-    try:
-        view, chunks = store.open_file(user_id, MEMORY_FILE)
-    except (store.NotFound, store.WorkspaceError):
+    return _memory_from(_prompt_entries(user_id)[1], user_id)
+
+
+def _memory_from(entry: Row[Any] | None, user_id: int) -> str | None:
+    if entry is None or entry.kind != "file" or not entry.is_text:
         return None
-    if not view.is_text:
-        return None
-    if view.size <= 4 * MEMORY_MAX_CHARS:
-        text = b"".join(chunks).decode("utf-8", errors="replace")
+    return _memory_text(user_id, entry.blob_id, entry.size, entry.sha256)
+
+
+@lru_cache(maxsize=256)
+def _memory_text(user_id: int, blob_id: str | None, size: int, sha256: str) -> str:
+    if size <= 4 * MEMORY_MAX_CHARS:
+        text = _read(user_id, blob_id, size).decode("utf-8", errors="replace")
     else:
         # Keep only the last part of a big file without holding all of it.
         tail = b""
-        for chunk in chunks:
+        for chunk in get_storage().iter_chunks(user_id, blob_id or "", size):
             tail = (tail + chunk)[-4 * MEMORY_MAX_CHARS :]
         text = tail.decode("utf-8", errors="ignore")
     if len(text) > MEMORY_MAX_CHARS:
@@ -122,7 +165,8 @@ short dated line with append_file on MEMORY.md."""
 
 def prompt_section(user_id: int) -> str | None:
     parts = [WORKSPACE_GUIDE]
-    skills = list_skills(user_id)
+    skill_entries, memory_entry = _prompt_entries(user_id)
+    skills = _skills_from(skill_entries, user_id)
     if skills:
         lines = [f"- {s.name}: {s.description}" for s in skills[:MAX_SKILLS_IN_PROMPT]]
         if len(skills) > MAX_SKILLS_IN_PROMPT:
@@ -130,7 +174,7 @@ def prompt_section(user_id: int) -> str | None:
         parts.append("Skills available (name: description):\n" + "\n".join(lines))
     else:
         parts.append("There are no skills in the workspace yet.")
-    memory = read_memory(user_id)
+    memory = _memory_from(memory_entry, user_id)
     if memory:
         parts.append(f"Your long-term notes (MEMORY.md):\n<<<\n{memory}\n>>>")
     return "\n\n".join(parts)
