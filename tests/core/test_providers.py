@@ -360,3 +360,15 @@ def test_a_new_provider_is_one_registered_class() -> None:
     finally:
         PROVIDERS.pop("dummy")
         _KINDS.pop("dummy")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", KINDS)
+async def test_finished_streams_leave_their_connection_for_the_next_turn(
+    fake_ai: FakeAIProvider, client: httpx.AsyncClient, kind: str
+) -> None:
+    p = provider(fake_ai, kind, client)
+    for _ in range(3):
+        assert text_of(await collect(p.stream(convo("again"), []))) == "echo: again"
+    # One TCP connection for all three: no new handshake (TLS in production) per turn.
+    assert len({r.peer for r in fake_ai.requests}) == 1

@@ -89,6 +89,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # lower-cased names
     body: dict
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per TCP connection
 
 
 def _split(text: str, n: int) -> list[str]:
@@ -186,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = {"_raw": raw.decode("utf-8", "replace")}
         headers = {k.lower(): v for k, v in self.headers.items()}
-        fake.requests.append(RecordedRequest(protocol, path, headers, body))
+        fake.requests.append(RecordedRequest(protocol, path, headers, body, self.client_address[:2]))
         if fake.require_key is not None:
             if protocol == "openai":
                 auth = headers.get("authorization", "")

@@ -154,6 +154,7 @@ class AnthropicProvider(HTTPProvider):
                         usage.input_tokens = _input_tokens(raw)
                 elif kind == "message_stop":
                     finished = True
+                    await self.drain(events)
                     break
                 elif kind == "error":
                     raise self._stream_error(data.get("error") or {})

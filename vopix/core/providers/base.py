@@ -8,6 +8,8 @@ A provider turns a list of `ChatMessage` (plus tool specs) into a stream of even
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 import json
 import re
@@ -305,6 +307,18 @@ class HTTPProvider:
                     yield event
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, self.label, key) from None
+
+    async def drain(self, events: AsyncIterator[SSEvent], timeout: float = 1.0) -> None:
+        """Read what is left of a finished stream (normally nothing but its end), so the
+        connection goes back to the pool instead of being closed: no new TLS handshake on the
+        next turn. A server that keeps talking is cut off after `timeout`."""
+
+        async def consume() -> None:
+            async for _ in events:
+                pass
+
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(consume(), timeout)
 
     def bad(self, what: str) -> ProviderBadResponse:
         return ProviderBadResponse(f"{self.label} sent a malformed stream: {what}")

@@ -117,6 +117,7 @@ class OpenAICompatProvider(HTTPProvider):
             async for ev in events:
                 if ev.data.strip() == "[DONE]":
                     done = True
+                    await self.drain(events)
                     break
                 chunk = self.load_json(ev.data)
                 if chunk.get("error"):
