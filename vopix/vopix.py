@@ -13,7 +13,7 @@ from vopix import db
 from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
 from vopix.channels.worker import channels_lifespan
-from vopix.core import access_log, jobs
+from vopix.core import access_log, jobs, vault
 from vopix.pages.account import account_page
 from vopix.pages.agent_settings import agent_settings_page
 from vopix.pages.auth import login_page, signup_page
@@ -36,6 +36,7 @@ from vopix.state.workspace import WorkspaceState
 async def platform_lifespan() -> AsyncIterator[None]:
     """Refuse to serve a database behind the code, then run the background workers."""
     await asyncio.to_thread(db.check_schema_current)
+    await asyncio.to_thread(vault.keyring)  # a malformed key stops start-up; dev key made now
     tasks = [asyncio.create_task(access_log.writer.run(), name="access-log-writer")]
     if get_settings().run_scheduler:
         tasks.append(asyncio.create_task(jobs.run_scheduler(), name="scheduler"))

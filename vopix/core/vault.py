@@ -72,9 +72,18 @@ def _dev_key_file(data_dir: Path) -> str:
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     spec = generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole under a temporary name, then linked in: a second worker starting at the
+    # same moment either wins the link or reads the complete file, never half of it.
+    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(spec + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        tmp.unlink(missing_ok=True)
     print(
         f"WARNING: VOPIX_VAULT_KEY is not set; generated a development key in {path}. "
         "Set VOPIX_VAULT_KEY in production and keep it out of the database's backups.",
