@@ -14,6 +14,7 @@ from sqlmodel import func, select
 from vopix.core import accounts, jobs
 from vopix.core.clock import utcnow
 from vopix.core.workspace import archive, search, store
+from vopix.core.workspace.paths import PathError
 from vopix.core.workspace.seed import EXAMPLE_SKILL_PATH
 from vopix.core.workspace.storage import CHUNK_SIZE, get_storage
 from vopix.db import session_scope
@@ -101,7 +102,7 @@ def test_moving_a_folder_moves_everything_in_it(ws_user: int) -> None:
 def test_a_move_that_would_nest_too_deep_changes_nothing(ws_user: int) -> None:
     store.write_text(ws_user, "/".join(["d"] * 15) + "/f.txt", "x")
     before = _entries(ws_user)
-    with pytest.raises(store.PathError, match="nested at most"):
+    with pytest.raises(PathError, match="nested at most"):
         store.move(ws_user, "d", "e/f/d")
     assert _entries(ws_user) == before
 

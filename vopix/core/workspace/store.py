@@ -7,12 +7,10 @@ Writes are all-or-nothing: a path, size or quota refusal changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
@@ -29,6 +27,14 @@ from vopix.core.workspace.base import (
     human_size,
     looks_like_text,
 )
+from vopix.core.workspace.entries import descendants, flush_or_conflict, get_entry, open_file, view_of
+
+# Reading lives in entries.py; callers keep using store.<name> for the whole workspace API.
+from vopix.core.workspace.entries import exists as exists
+from vopix.core.workspace.entries import list_entries as list_entries
+from vopix.core.workspace.entries import read_bytes as read_bytes
+from vopix.core.workspace.entries import read_text as read_text
+from vopix.core.workspace.entries import stat as stat
 from vopix.core.workspace.meter import (
     UPGRADE_LINK,
     charge,
@@ -39,7 +45,6 @@ from vopix.core.workspace.meter import (
 from vopix.core.workspace.meter import storage_used as storage_used  # re-exported for callers
 from vopix.core.workspace.meter import usage as usage
 from vopix.core.workspace.paths import (
-    PathError,
     ancestors,
     is_within,
     name_of,
@@ -52,107 +57,6 @@ from vopix.db import session_scope
 from vopix.models import WorkspaceEntry, WorkspaceUsage
 from vopix.settings import get_settings
 
-
-def _view(e: WorkspaceEntry) -> EntryView:
-    return EntryView(e.path, e.kind, e.size, e.content_type, e.is_text, e.sha256, e.updated_at)
-
-
-def _get(s: Session, user_id: int, path: str, *, lock: bool = False) -> WorkspaceEntry | None:
-    q = select(WorkspaceEntry).where(
-        WorkspaceEntry.user_id == user_id, WorkspaceEntry.path_key == path_key(path)
-    )
-    return s.exec(q.with_for_update() if lock else q).first()
-
-
-def _flush(s: Session, path: str) -> None:
-    """Flush, turning a lost race for the same name (the unique index) into a clear refusal."""
-    try:
-        s.flush()
-    except IntegrityError:
-        raise Conflict(f"“{path}” was created or changed at the same moment; try again.") from None
-
-
-def _descendants(s: Session, user_id: int, folder: WorkspaceEntry) -> list[WorkspaceEntry]:
-    prefix = folder.path_key + "/"
-    return list(
-        s.exec(
-            select(WorkspaceEntry).where(
-                WorkspaceEntry.user_id == user_id,
-                func.substr(WorkspaceEntry.path_key, 1, len(prefix)) == prefix,
-            )
-        )
-    )
-
-
-# ---------------------------------------------------------------- reading
-
-
-def list_entries(user_id: int, folder: str = "", *, recursive: bool = True) -> list[EntryView]:
-    """Entries under `folder` ("" is the whole workspace), in tree order."""
-    folder = normalize_path(folder, allow_root=True)
-    with session_scope() as s:
-        if folder:
-            f = _get(s, user_id, folder)
-            if f is None or f.kind != "folder":
-                raise NotFound(f"There is no folder “{folder}” in your workspace.")
-            rows = _descendants(s, user_id, f)
-        else:
-            rows = list(s.exec(select(WorkspaceEntry).where(WorkspaceEntry.user_id == user_id)))
-    base_depth = folder.count("/") + 1 if folder else 0
-    if not recursive:
-        rows = [r for r in rows if r.path.count("/") == base_depth]
-    rows.sort(key=lambda r: r.path_key.split("/"))
-    return [_view(r) for r in rows]
-
-
-def stat(user_id: int, path: str) -> EntryView:
-    path = normalize_path(path)
-    with session_scope() as s:
-        e = _get(s, user_id, path)
-        if e is None:
-            raise NotFound(f"There is no “{path}” in your workspace.")
-        return _view(e)
-
-
-def exists(user_id: int, path: str) -> bool:
-    try:
-        stat(user_id, path)
-    except (NotFound, PathError):
-        return False
-    return True
-
-
-def open_file(user_id: int, path: str) -> tuple[EntryView, Iterator[bytes]]:
-    """The file's details and an iterator over its content, chunk by chunk (nothing is read
-    until iterated)."""
-    path = normalize_path(path)
-    with session_scope() as s:
-        e = _get(s, user_id, path)
-        if e is None:
-            raise NotFound(f"There is no “{path}” in your workspace.")
-        if e.kind != "file":
-            raise WorkspaceError(f"“{e.path}” is a folder, not a file.")
-        view, blob_id = _view(e), e.blob_id
-    if blob_id is None or view.size == 0:
-        return view, iter(())
-    return view, get_storage().iter_chunks(user_id, blob_id, view.size)
-
-
-def read_bytes(user_id: int, path: str, max_bytes: int) -> tuple[EntryView, bytes]:
-    """Small files only: refuses a file over `max_bytes` rather than loading it."""
-    view, chunks = open_file(user_id, path)
-    if view.size > max_bytes:
-        raise FileTooLarge(f"“{view.path}” is {human_size(view.size)}, too large to open here.")
-    return view, b"".join(chunks)
-
-
-def read_text(user_id: int, path: str, max_bytes: int = 2 * 1024 * 1024) -> tuple[EntryView, str]:
-    view, data = read_bytes(user_id, path, max_bytes)
-    if not view.is_text:
-        raise WorkspaceError(f"“{view.path}” is not a text file ({view.content_type}).")
-    return view, data.decode("utf-8", errors="replace")
-
-
 # ---------------------------------------------------------------- writing
 
 
@@ -162,11 +66,11 @@ def _ensure_folders(s: Session, user_id: int, path: str) -> str:
     spelled = ""
     for folder in ancestors(path):
         wanted = (spelled + "/" if spelled else "") + name_of(folder)
-        e = _get(s, user_id, wanted)
+        e = get_entry(s, user_id, wanted)
         if e is None:
             e = WorkspaceEntry(user_id=user_id, path=wanted, path_key=path_key(wanted), kind="folder")
             s.add(e)
-            _flush(s, wanted)
+            flush_or_conflict(s, wanted)
         elif e.kind != "folder":
             raise WorkspaceError(f"“{e.path}” is a file, so it cannot contain “{name_of(path)}”.")
         spelled = e.path
@@ -184,7 +88,7 @@ def _commit(
 ) -> EntryView:
     """Point `path` at freshly written content, charge the meter, replace the old content."""
     path = _ensure_folders(s, user_id, path)
-    old = _get(s, user_id, path, lock=True)
+    old = get_entry(s, user_id, path, lock=True)
     if old is not None and old.kind == "folder":
         raise WorkspaceError(f"“{old.path}” is a folder; choose another name for the file.")
     if old is not None and create_only:
@@ -207,10 +111,10 @@ def _commit(
     entry.is_text, entry.content_type = is_text, content_type_for(name_of(entry.path), is_text)
     entry.updated_at = now
     s.add(entry)
-    _flush(s, entry.path)
+    flush_or_conflict(s, entry.path)
     assert entry.id is not None
     search.index(s, user_id, entry.id, ref.head.decode("utf-8", errors="ignore") if is_text else None)
-    return _view(entry)
+    return view_of(entry)
 
 
 def write_bytes(
@@ -303,7 +207,7 @@ def begin_write(user_id: int, path: str) -> PendingWrite:
         ensure_meter(s, user_id)
         used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
         limit, _ = plan_limit(s, user_id)
-        old = _get(s, user_id, path) if limit else None
+        old = get_entry(s, user_id, path) if limit else None
         freed = old.size if old is not None and old.kind == "file" else 0
     if not limit:
         return PendingWrite(user_id, path, max_file, max_file)
@@ -360,51 +264,51 @@ def make_folder(user_id: int, path: str) -> EntryView:
     path = normalize_path(path)
     with session_scope() as s:
         spelled = _ensure_folders(s, user_id, path)
-        existing = _get(s, user_id, spelled)
+        existing = get_entry(s, user_id, spelled)
         if existing is not None:
             raise AlreadyExists(f"“{existing.path}” already exists.")
         e = WorkspaceEntry(user_id=user_id, path=spelled, path_key=path_key(spelled), kind="folder")
         s.add(e)
-        _flush(s, spelled)
-        return _view(e)
+        flush_or_conflict(s, spelled)
+        return view_of(e)
 
 
 def move(user_id: int, source: str, target: str) -> EntryView:
     """Rename or move a file or a folder (with everything in it)."""
     source, target = normalize_path(source), normalize_path(target)
     with session_scope() as s:
-        e = _get(s, user_id, source, lock=True)
+        e = get_entry(s, user_id, source, lock=True)
         if e is None:
             raise NotFound(f"There is no “{source}” in your workspace.")
         same = path_key(target) == e.path_key
         if not same and e.kind == "folder" and is_within(path_key(target), e.path_key):
             raise WorkspaceError(f"“{e.path}” cannot be moved inside itself.")
-        if not same and _get(s, user_id, target) is not None:
+        if not same and get_entry(s, user_id, target) is not None:
             raise AlreadyExists(f"“{target}” already exists; choose another name.")
         if parent_of(target) and path_key(parent_of(target)) != path_key(parent_of(e.path)):
             target = _ensure_folders(s, user_id, target)
         elif parent_of(target):
             target = parent_of(e.path) + "/" + name_of(target)
-        moved = [e, *(_descendants(s, user_id, e) if e.kind == "folder" else [])]
+        moved = [e, *(descendants(s, user_id, e) if e.kind == "folder" else [])]
         old_prefix = e.path
         for row in moved:
             new_path = normalize_path(target + row.path[len(old_prefix) :])  # re-checks length, depth
             row.path, row.path_key, row.updated_at = new_path, path_key(new_path), utcnow()
         for row in moved:
             s.add(row)
-        _flush(s, target)
-        return _view(e)
+        flush_or_conflict(s, target)
+        return view_of(e)
 
 
 def delete(user_id: int, path: str) -> tuple[int, int]:
     """Delete a file, or a folder and everything in it. Returns (files removed, bytes freed)."""
     path = normalize_path(path)
     with session_scope() as s:
-        e = _get(s, user_id, path, lock=True)
+        e = get_entry(s, user_id, path, lock=True)
         if e is None:
             raise NotFound(f"There is no “{path}” in your workspace.")
         ensure_meter(s, user_id)  # counted before the rows go, or an old account would go negative
-        rows = [e, *(_descendants(s, user_id, e) if e.kind == "folder" else [])]
+        rows = [e, *(descendants(s, user_id, e) if e.kind == "folder" else [])]
         files = [r for r in rows if r.kind == "file"]
         freed = sum(r.size for r in files)
         for r in files:
