@@ -83,10 +83,6 @@ def core(session: Session) -> Connection:
     return session.connection()
 
 
-def is_sqlite() -> bool:
-    return get_engine().dialect.name == "sqlite"
-
-
 def ping() -> bool:
     try:
         with get_engine().connect() as conn:

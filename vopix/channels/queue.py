@@ -171,14 +171,6 @@ def pending_count() -> int:
         )
 
 
-def set_sender(event_id: int, user_id: int | None) -> None:
-    with session_scope() as s:
-        ev = s.get(InboundEvent, event_id)
-        if ev is not None:
-            ev.user_id = user_id
-            s.add(ev)
-
-
 def store_user_message(
     event_id: int, user_id: int, conversation_id: int, content: str, channel: str
 ) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Protocol
 
@@ -39,11 +38,6 @@ class Transport(Protocol):
     async def deliver(self, item: queue.Outbound, to: str, event_id: int | None) -> None: ...
 
     def typing(self, to: str) -> contextlib.AbstractAsyncContextManager[None]: ...
-
-
-@contextlib.asynccontextmanager
-async def no_typing() -> AsyncIterator[None]:
-    yield
 
 
 async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:

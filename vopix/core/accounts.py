@@ -233,9 +233,6 @@ def delete_account(user_id: int) -> bool:
         user = s.get(User, user_id)
         if user is None:
             return False
-        from vopix.core import hooks
-
-        hooks.run_user_deleting(s, user_id)
         s.delete(user)
         return True
 

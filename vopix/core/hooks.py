@@ -8,7 +8,6 @@ from sqlmodel import Session
 
 UserHook = Callable[[Session, int], None]
 _on_user_created: list[UserHook] = []
-_on_user_deleting: list[UserHook] = []
 
 
 def on_user_created(fn: UserHook) -> UserHook:
@@ -17,17 +16,6 @@ def on_user_created(fn: UserHook) -> UserHook:
     return fn
 
 
-def on_user_deleting(fn: UserHook) -> UserHook:
-    """Register `fn(session, user_id)` to run before the user row is deleted."""
-    _on_user_deleting.append(fn)
-    return fn
-
-
 def run_user_created(session: Session, user_id: int) -> None:
     for fn in _on_user_created:
-        fn(session, user_id)
-
-
-def run_user_deleting(session: Session, user_id: int) -> None:
-    for fn in _on_user_deleting:
         fn(session, user_id)

@@ -235,11 +235,6 @@ def _refuse_over(limits: PlanLimits, used: MonthUsage) -> None:
         )
 
 
-def check_warnings(user_id: int, now: datetime | None = None) -> list[str]:
-    with session_scope() as s:
-        return _warn(s, user_id, now or utcnow())
-
-
 def _warn(
     s: Session,
     user_id: int,

@@ -198,11 +198,6 @@ def remove_own_key(user_id: int) -> ProfileView:
     return get_profile(user_id)
 
 
-def resolve_provider_config(user_id: int, session: Session | None = None) -> ProviderConfig:
-    """The provider this person's messages go to (P23): theirs, else the operator's default."""
-    return load_for_turn(user_id, session)[0]
-
-
 def load_for_turn(user_id: int, session: Session | None = None) -> tuple[ProviderConfig, ProfileView]:
     """Provider and persona for one turn, read in the caller's session when given: one
     query of plain columns (the profile and its key's vault record), no ORM objects."""
