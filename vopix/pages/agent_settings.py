@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vopix.components.ui import alert, field, page_shell, submit
-from vopix.core.agent.profile import PERSONALITY_PRESETS
+from vopix.core.agent.profile import PERSONALITY_PRESETS, timezone_names
 from vopix.state.agent_settings import AgentSettingsState as S
 from vopix.state.session import SessionState
 
@@ -141,15 +141,13 @@ def _provider_form() -> rx.Component:
 
 
 def agent_settings_page() -> rx.Component:
-    from zoneinfo import available_timezones
-
     return page_shell(
         rx.cond(
             S.loaded,
             rx.fragment(_persona_form(), _provider_form()),
             rx.el.p("Loading your agent…", class_name="vx-muted", role="status"),
         ),
-        rx.el.datalist(*[rx.el.option(value=tz) for tz in sorted(available_timezones())], id="vx-timezones"),
+        rx.el.datalist(*[rx.el.option(value=tz) for tz in sorted(timezone_names())], id="vx-timezones"),
         title="Agent settings",
         lead="Shape who your agent is and which AI it thinks with.",
         active="/settings",

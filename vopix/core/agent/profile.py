@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -73,9 +74,15 @@ class ProfileView:
     key_hint: str
 
 
+@lru_cache(maxsize=1)
+def timezone_names() -> frozenset[str]:
+    """IANA zone names; read from the tz database once (scanning it takes milliseconds)."""
+    return frozenset(available_timezones())
+
+
 def validate_timezone(name: str) -> str:
     value = (name or "").strip()
-    if not value or len(value) > 64 or value not in available_timezones():
+    if not value or len(value) > 64 or value not in timezone_names():
         raise ProfileError(f"“{value[:64]}” is not a time zone name. Use one like Europe/Paris.")
     try:
         ZoneInfo(value)
