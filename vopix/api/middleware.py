@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,8 +63,8 @@ class AccessLogMiddleware:
 
     async def _log(self, scope: Scope, status: int, started: float) -> None:
         token = sessions.token_from_cookie_header(_header(scope, b"cookie"))
-        user_id: Any = None
-        if token:
+        found, user_id = access_log.cached_user_for_token(token)
+        if not found:
             try:
                 user_id = await asyncio.to_thread(access_log.user_for_token, token)
             except Exception:
