@@ -140,12 +140,12 @@ def test_socket_accepts_a_recently_rotated_token_without_revoking(make_user, set
     handshake, info = sessions.start_session(user_id)
     new = _rotate(handshake)  # a page load in another tab rotated the cookie
     clock.advance(hours=1)
-    found = sessions.resolve(handshake, socket=True)
+    found = sessions.resolve(handshake, proven_on_open_socket=True)
     assert found is not None and found.session_id == info.session_id
     assert sessions.resolve(new).user_id == user_id
     assert _session_row(info.session_id).revoked_at is None
     clock.advance(hours=12)
-    assert sessions.resolve(handshake, socket=True) is None
+    assert sessions.resolve(handshake, proven_on_open_socket=True) is None
     assert sessions.resolve(new) is not None
 
 

@@ -97,13 +97,14 @@ def _revoke(s: Session, row: AuthSession, reason: str, now: datetime) -> None:
 
 
 def _lookup(
-    s: Session, token: str, now: datetime, *, socket: bool = False
+    s: Session, token: str, now: datetime, *, proven_on_open_socket: bool = False
 ) -> tuple[RefreshToken, AuthSession] | None:
     """The token's row and live session; a replayed rotated token revokes its session.
 
-    An open socket keeps the cookie of its handshake, so for socket events (`socket=True`)
-    a token rotated by a later page load still identifies its session for a while, without
-    the revocation a replay at the refresh route triggers.
+    An open socket keeps the cookie of its handshake, so a socket that proved this token
+    before it was rotated (`proven_on_open_socket`) may go on using it for a while, without
+    the revocation a replay triggers. Anything else presenting a rotated token (the refresh
+    route, a route, a new socket's handshake) after the reuse grace is a replay.
     """
     if not token or len(token) > 200:
         return None
@@ -114,7 +115,7 @@ def _lookup(
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if tok.rotated_at is not None:
-        if socket:
+        if proven_on_open_socket:
             return (tok, row) if now - tok.rotated_at <= SOCKET_GRACE else None
         grace = timedelta(seconds=get_settings().token_reuse_grace_seconds)
         if now - tok.rotated_at > grace:
@@ -133,11 +134,14 @@ def _touch(s: Session, row: AuthSession, now: datetime, ip: str, user_agent: str
         s.add(row)
 
 
-def resolve(token: str, *, ip: str = "", user_agent: str = "", socket: bool = False) -> SessionInfo | None:
-    """Who this cookie belongs to, if anyone (routes; the socket passes socket=True)."""
+def resolve(
+    token: str, *, ip: str = "", user_agent: str = "", proven_on_open_socket: bool = False
+) -> SessionInfo | None:
+    """Who this cookie belongs to, if anyone. `proven_on_open_socket`: the caller is a socket
+    whose earlier event already proved this very token (see _lookup)."""
     now = utcnow()
     with session_scope() as s:
-        found = _lookup(s, token, now, socket=socket)
+        found = _lookup(s, token, now, proven_on_open_socket=proven_on_open_socket)
         if found is None:
             return None
         _, row = found

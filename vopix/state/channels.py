@@ -158,21 +158,20 @@ class ChannelsState(SessionState):
                 return
         while utcnow() < deadline:
             async with self:
-                user_id, waiting = self._user_id, self.waiting
-                if user_id != owner:
+                if not self._owned_by(owner) or not self.waiting:
                     return
                 before = (self.telegram_linked, self.whatsapp_linked)
-            if not waiting or not user_id:
-                return
-            linked = await asyncio.to_thread(links.links_for, user_id)
+            linked = await asyncio.to_thread(links.links_for, owner)
             if ("telegram" in linked, "whatsapp" in linked) != before:
                 async with self:
-                    await self._refresh(user_id)
-                    self.waiting = False
-                    self.message = "Linked. Your messages there now reach your agent."
+                    if self._owned_by(owner):
+                        await self._refresh(owner)
+                        self.waiting = False
+                        self.message = "Linked. Your messages there now reach your agent."
                 return
             await asyncio.sleep(WAIT_SECONDS)
         async with self:
-            self.waiting = False
-            self.telegram_link = self.telegram_qr = self.whatsapp_code = self.whatsapp_chat_link = ""
-            self.error = "The code expired. Press Connect again for a new one."
+            if self._owned_by(owner):
+                self.waiting = False
+                self.telegram_link = self.telegram_qr = self.whatsapp_code = self.whatsapp_chat_link = ""
+                self.error = "The code expired. Press Connect again for a new one."

@@ -187,8 +187,11 @@ class ChatState(SessionState):
 
         async def should_stop() -> bool:
             async with self:
-                return self.stop_requested
+                return self._owned_by(user_id) and self.stop_requested
 
+        # Every write below first checks that the state still belongs to this person on the
+        # socket that proved it (a copied client token re-links it elsewhere); text that
+        # cannot be shown now is kept for the next write that can.
         pending, last_flush = "", 0.0  # the first token is shown at once; later ones batch
         try:
             async for event in runtime.run_turn(
@@ -203,24 +206,29 @@ class ChatState(SessionState):
                     if time.monotonic() - last_flush < FLUSH_EVERY_S:
                         continue
                     async with self:
-                        self._append_text(pending, event.message_id)
-                    pending, last_flush = "", time.monotonic()
+                        if self._owned_by(user_id):
+                            self._append_text(pending, event.message_id)
+                            pending = ""
+                    last_flush = time.monotonic()
                     continue
                 async with self:
+                    if not self._owned_by(user_id):
+                        continue
                     if pending:
                         self._append_text(pending, event.message_id if event.kind == "done" else None)
                         pending = ""
                     self._apply(event)
         finally:
             async with self:
-                if pending:
-                    self._append_text(pending, None)
-                self.streaming = False
-                if self.messages and self.messages[-1]["status"] == "streaming":
-                    self.messages[-1]["status"] = "stopped" if self.stop_requested else "complete"
-                    self.messages = list(self.messages)
-                await self._refresh_conversations(user_id)
-                await self._refresh_notices(user_id)
+                if self._owned_by(user_id):
+                    if pending:
+                        self._append_text(pending, None)
+                    self.streaming = False
+                    if self.messages and self.messages[-1]["status"] == "streaming":
+                        self.messages[-1]["status"] = "stopped" if self.stop_requested else "complete"
+                        self.messages = list(self.messages)
+                    await self._refresh_conversations(user_id)
+                    await self._refresh_notices(user_id)
 
     def _append_text(self, text: str, message_id: int | None) -> None:
         if (

@@ -14,13 +14,14 @@ from typing import Any
 import reflex as rx
 from reflex.middleware import Middleware
 from reflex_base.constants.event import Endpoint
+from reflex_base.constants.route import RouteVar
 from reflex_base.event.context import EventContext
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vopix.core import sessions
-from vopix.state.session import SessionState
+from vopix.state.session import SessionState, identify
 
 HYDRATE_EVENTS = frozenset({"hydrate", "hydrate_and_load"})
 
@@ -32,12 +33,18 @@ class CookieBoundState(Middleware):
         session = await state.get_state(SessionState)
         if not session._user_id:
             return None
-        headers = (event.router_data or {}).get("headers") or {}
-        token = sessions.token_from_cookie_header(headers.get("cookie", ""))
-        info = await asyncio.to_thread(sessions.resolve, token, socket=True)
+        router_data = event.router_data or {}
+        headers = router_data.get(RouteVar.HEADERS) or {}
+        info, proof = await identify(
+            (session._proof_sid, session._proof_token),
+            cookie_header=headers.get("cookie", ""),
+            sid=router_data.get(RouteVar.SESSION_ID, ""),
+        )
         if info is None or info.user_id != session._user_id:
             state.reset()
             session._forget()
+        else:
+            session._proof_sid, session._proof_token = proof
         return None
 
 

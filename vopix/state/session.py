@@ -8,11 +8,16 @@ client token without the cookie acts as nobody.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import reflex as rx
 
 from vopix.core import accounts, sessions
+from vopix.core.passwords import sha256_hex
 
 HOME_ROUTE = "/"
 LOGIN_ROUTE = "/login"
@@ -33,9 +38,57 @@ def cookie_post_script(path: str, body: dict[str, str] | None, then_go: str) -> 
     )
 
 
+async def identify(
+    proof: tuple[str, str], *, cookie_header: str, sid: str, ip: str = "", user_agent: str = ""
+) -> tuple[sessions.SessionInfo | None, tuple[str, str]]:
+    """Who the cookie of socket `sid` belongs to, and the proof to keep for its next event.
+
+    `proof` is (socket id, token hash) of the last event that proved the identity. A token
+    that socket already proved may be one a later page load rotated (an open socket keeps
+    its handshake cookie); any other socket presenting a rotated token is a replay, which
+    refuses it and revokes that login, as the refresh route does.
+    """
+    token = sessions.token_from_cookie_header(cookie_header)
+    token_hash = sha256_hex(token) if token else ""
+    proven = bool(sid and token_hash) and proof == (sid, token_hash)
+    info = await asyncio.to_thread(
+        sessions.resolve, token, ip=ip, user_agent=user_agent, proven_on_open_socket=proven
+    )
+    return info, ((sid, token_hash) if info is not None else ("", ""))
+
+
+P = ParamSpec("P")
+S = TypeVar("S", bound="SessionState")
+
+
+def for_user(
+    fn: Callable[Concatenate[S, int, P], Awaitable[Any]],
+) -> Callable[Concatenate[S, P], Awaitable[Any]]:
+    """An event handler that acts for the person of the socket's cookie: the cookie is
+    re-checked, and the handler gets that person's id as its first argument, or the tab goes
+    to the login page. Put it under `@rx.event`; Reflex sees the handler without `user_id`."""
+
+    @functools.wraps(fn)
+    async def handler(self: S, *args: P.args, **kwargs: P.kwargs) -> Any:
+        user_id = await self.current_user_id()
+        if user_id is None:
+            return rx.redirect(LOGIN_ROUTE)
+        return await fn(self, user_id, *args, **kwargs)
+
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    user_param = params.pop(1).name
+    handler.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != user_param}
+    return handler
+
+
 class SessionState(rx.State):
     _user_id: int = 0
     _session_id: int = 0
+    # The socket and token (hash) that last proved _user_id: see identify().
+    _proof_sid: str = ""
+    _proof_token: str = ""
     user_email: str = ""
 
     @rx.var
@@ -45,17 +98,25 @@ class SessionState(rx.State):
     def _forget(self) -> None:
         self._user_id = 0
         self._session_id = 0
+        self._proof_sid = self._proof_token = ""
         self.user_email = ""
+
+    def _owned_by(self, user_id: int) -> bool:
+        """Does this state still belong to `user_id` on the socket that proved it? A background
+        task checks this before every write: a client token copied into another browser
+        re-links the state to that browser's socket (and the hydrate guard empties it), and
+        nothing of the person the task started for may reach it."""
+        same_socket = self._proof_sid == self.router.session.session_id
+        return bool(user_id) and self._user_id == user_id and same_socket
 
     async def current_user_id(self) -> int | None:
         """The user of this event's socket cookie, re-checked against the database."""
-        token = sessions.token_from_cookie_header(self.router.headers.cookie)
-        info = await asyncio.to_thread(
-            sessions.resolve,
-            token,
+        info, proof = await identify(
+            (self._proof_sid, self._proof_token),
+            cookie_header=self.router.headers.cookie,
+            sid=self.router.session.session_id,
             ip=self.router.session.client_ip,
             user_agent=self.router.headers.user_agent,
-            socket=True,
         )
         if info is None or (self._user_id and info.user_id != self._user_id):
             self._forget()
@@ -67,6 +128,7 @@ class SessionState(rx.State):
                 return None
             self.user_email = user.email
         self._user_id, self._session_id = info.user_id, info.session_id
+        self._proof_sid, self._proof_token = proof
         return info.user_id
 
     @rx.event

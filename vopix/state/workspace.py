@@ -274,10 +274,12 @@ class WorkspaceState(SessionState):
             log.exception("upload failed for user %s", user_id)
         finally:
             async with self:
-                self.uploading = False
-                if report.stored:
-                    names = ", ".join(e.name for e in report.stored)
-                    n = len(report.stored)
-                    self.message = f"Uploaded {n} file{'s' if n != 1 else ''}: {names}."
-                self.upload_errors = report.refused
-                await self._refresh(user_id)
+                # If the client token now names someone else's tab, show them nothing.
+                if self._owned_by(user_id):
+                    self.uploading = False
+                    if report.stored:
+                        names = ", ".join(e.name for e in report.stored)
+                        n = len(report.stored)
+                        self.message = f"Uploaded {n} file{'s' if n != 1 else ''}: {names}."
+                    self.upload_errors = report.refused
+                    await self._refresh(user_id)
