@@ -26,10 +26,11 @@ from sqlmodel import col
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
 from vopix.db import get_engine, session_scope
-from vopix.models import Conversation, InboundEvent, Message, OutboundMessage
+from vopix.models import InboundEvent, Message, OutboundMessage
 
 LEASE = timedelta(seconds=60)  # workers renew it every 15 seconds while they work
 MAX_ATTEMPTS = 5
+RETRY_BACKOFF = (1.0, 2.0, 4.0, 8.0)  # seconds before attempts 2..5 after a failure
 KEEP_EVENTS = timedelta(days=8)  # WhatsApp retries deliveries for up to 7 days
 KEEP_OUTBOUND = timedelta(days=30)
 _T = InboundEvent.__table__  # type: ignore[attr-defined]
@@ -174,33 +175,17 @@ def pending_count() -> int:
 def store_user_message(
     event_id: int, user_id: int, conversation_id: int, content: str, channel: str
 ) -> int:
-    """Save the person's message in the history and move the event to stage 'stored', in one
-    transaction: a restart never saves it twice."""
+    """Save the person's message in the history (the same code as the web chat's) and move
+    the event to stage 'stored', in one transaction: a restart never saves it twice."""
     with session_scope() as s:
-        conv = s.get(Conversation, conversation_id)
         ev = s.get(InboundEvent, event_id)
-        if conv is None or conv.user_id != user_id or ev is None:
-            raise history.NotFound("conversation not found")
-        now = utcnow()
-        msg = Message(
-            conversation_id=conversation_id,
-            user_id=user_id,
-            role="user",
-            content=content[: history.MAX_MESSAGE_CHARS],
-            channel=channel,
-            created_at=now,
-        )
-        s.add(msg)
-        conv.updated_at = now
-        if conv.title == "New conversation" and content.strip():
-            words = " ".join(content.split())
-            conv.title = (words[:57] + "…") if len(words) > 60 else words
-        s.add(conv)
-        s.flush()
+        if ev is None:
+            raise history.NotFound("event not found")
+        msg = history.insert_message(s, user_id, conversation_id, "user", content, channel=channel)
         ev.stage, ev.user_id = "stored", user_id
         ev.conversation_id, ev.user_message_id = conversation_id, msg.id
         s.add(ev)
-        return msg.id or 0
+        return msg.id
 
 
 def abandon_partial_replies(user_id: int, conversation_id: int, after_message_id: int) -> int:
@@ -327,6 +312,25 @@ def finish(event_id: int, outcome: str, *, status: str = "done", user_id: int | 
         if user_id is not None:
             ev.user_id = user_id
         s.add(ev)
+
+
+def retry_soon(event: Claimed, worker_id: str, now: datetime | None = None) -> None:
+    """After a failed attempt: cut this worker's lease short so the event is claimed again
+    after a short back-off instead of a whole lease. The sender's later events keep waiting
+    behind it (order), but only for seconds."""
+    delay = RETRY_BACKOFF[min(event.attempts, len(RETRY_BACKOFF)) - 1]
+    moment = (now or utcnow()) - LEASE + timedelta(seconds=delay)
+    with get_engine().begin() as conn:
+        conn.execute(
+            update(_T)
+            .where(_T.c.id == event.id, _T.c.worker == worker_id[:40], _T.c.status == "processing")
+            .values(claimed_at=moment)
+        )
+
+
+def attempts_spent(event: Claimed) -> bool:
+    """Is this the event's last attempt? Then a failure ends it (marked failed) at once."""
+    return event.attempts >= MAX_ATTEMPTS
 
 
 def give_up_if_exhausted(event: Claimed) -> bool:

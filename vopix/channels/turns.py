@@ -17,6 +17,10 @@ from vopix.core.agent import history, runtime
 log = logging.getLogger("vopix.channels")
 
 UNLINKED_QUIET_SECONDS = 600  # one how-to-link reply per unlinked sender per 10 minutes
+COULD_NOT_ANSWER = (
+    "Sorry, something went wrong and I could not answer that message. Please send it again "
+    "in a moment, or rephrase it."
+)
 NOT_HANDLED = {
     "voice": "I can't listen to voice notes yet. Please type your message.",
     "photo": "I can't look at photos yet. Please describe it in a text message.",
@@ -60,7 +64,24 @@ async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:
 async def answer(
     event: queue.Claimed, transport: Transport, user_id: int, to: str, text: str
 ) -> None:
-    """Exactly-once processing of a linked person's text message, resumable at every stage."""
+    """Exactly-once processing of a linked person's text message, resumable at every stage.
+    On its last attempt a failure ends the event and tells the person, instead of failing
+    again: their next message is then answered at once."""
+    try:
+        await _answer_stages(event, transport, user_id, to, text)
+    except Exception as exc:
+        if not queue.attempts_spent(event):
+            raise
+        log.error("%s event %s failed on its last attempt: %s", transport.channel, event.id,
+                  type(exc).__name__)
+        await asyncio.to_thread(queue.finish, event.id, "gave_up", status="failed", user_id=user_id)
+        with contextlib.suppress(Exception):
+            await transport.send_plain(to, COULD_NOT_ANSWER)
+
+
+async def _answer_stages(
+    event: queue.Claimed, transport: Transport, user_id: int, to: str, text: str
+) -> None:
     channel = transport.channel
     conversation_id, message_id = event.conversation_id, event.user_message_id
     stage = event.stage

@@ -47,8 +47,8 @@ def worker_id() -> str:
 
 
 async def process(event: queue.Claimed, wid: str) -> None:
-    """Run one claimed event; on an error it stays claimed and is retried when the lease
-    runs out (at most queue.MAX_ATTEMPTS times)."""
+    """Run one claimed event; after an error it is tried again soon (queue.retry_soon), at
+    most queue.MAX_ATTEMPTS times in all."""
     if await asyncio.to_thread(queue.give_up_if_exhausted, event):
         log.error("%s event %s failed %s times; giving up", event.channel, event.id, event.attempts - 1)
         return
@@ -72,6 +72,12 @@ async def process(event: queue.Claimed, wid: str) -> None:
         # The message and traceback types only: never the content of the event.
         log.error("%s event %s failed (attempt %s): %s", event.channel, event.id, event.attempts,
                   type(exc).__name__)
+        # A failing event must not hold its chat for long: retry after a short back-off, and
+        # after the last attempt end it, so the chat's next message goes on at once.
+        if queue.attempts_spent(event):
+            await asyncio.to_thread(queue.finish, event.id, "gave_up", status="failed")
+        else:
+            await asyncio.to_thread(queue.retry_soon, event, wid)
     finally:
         heart.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -91,18 +91,15 @@ def _bump(s: Session, user_id: int, day: date, model: str, **deltas: int) -> Non
     core(s).execute(increment, params)
 
 
-def record_message(user_id: int, now: datetime | None = None, session: Session | None = None) -> None:
+def record_message(user_id: int, now: datetime | None = None) -> None:
     """Every message a person sends counts toward the monthly message limit."""
     moment = now or utcnow()
-    if session is None:
-        with session_scope() as s:
-            return record_message(user_id, moment, s)
-    _bump(session, user_id, moment.date(), "", messages=1)
-    _warn(session, user_id, moment)
-    return None
+    with session_scope() as s:
+        _bump(s, user_id, moment.date(), "", messages=1)
+        _warn(s, user_id, moment)
 
 
-def admit_message(user_id: int, session: Session, now: datetime | None = None) -> None:
+def admit_message(session: Session, user_id: int, now: datetime | None = None) -> None:
     """check_quota then record_message in the caller's transaction, reading the plan and the
     month's sums once: after the bump the month holds exactly one more message."""
     moment = now or utcnow()
@@ -115,19 +112,24 @@ def admit_message(user_id: int, session: Session, now: datetime | None = None) -
 
 
 def record_api_call(
+    user_id: int, model: str, input_tokens: int, output_tokens: int, now: datetime | None = None
+) -> None:
+    with session_scope() as s:
+        count_api_call(s, user_id, model, input_tokens, output_tokens, now)
+
+
+def count_api_call(
+    s: Session,
     user_id: int,
     model: str,
     input_tokens: int,
     output_tokens: int,
     now: datetime | None = None,
-    session: Session | None = None,
 ) -> None:
+    """One provider call and its tokens, in the caller's transaction."""
     moment = now or utcnow()
-    if session is None:
-        with session_scope() as s:
-            return record_api_call(user_id, model, input_tokens, output_tokens, moment, s)
     _bump(
-        session,
+        s,
         user_id,
         moment.date(),
         model[:120],
@@ -135,8 +137,7 @@ def record_api_call(
         input_tokens=max(0, input_tokens),
         output_tokens=max(0, output_tokens),
     )
-    _warn(session, user_id, moment)
-    return None
+    _warn(s, user_id, moment)
 
 
 _PLAN_OF_USER = select(
@@ -213,13 +214,10 @@ def daily_usage(user_id: int, days: int = 30, now: datetime | None = None) -> li
     return out
 
 
-def check_quota(user_id: int, now: datetime | None = None, session: Session | None = None) -> None:
+def check_quota(user_id: int, now: datetime | None = None) -> None:
     """Refuse a turn before any provider call when a monthly limit is reached."""
-    if session is None:
-        with session_scope() as s:
-            return check_quota(user_id, now, s)
-    _refuse_over(_plan(session, user_id), _month(session, user_id, now or utcnow()))
-    return None
+    with session_scope() as s:
+        _refuse_over(_plan(s, user_id), _month(s, user_id, now or utcnow()))
 
 
 def _refuse_over(limits: PlanLimits, used: MonthUsage) -> None:

@@ -174,11 +174,14 @@ def put_secret(user_id: int, purpose: str, plaintext: str, *, secret_id: str | N
         return sid
 
 
-def get_secret(user_id: int, secret_id: str, session: Session | None = None) -> str:
-    if session is None:
-        with session_scope() as s:
-            return get_secret(user_id, secret_id, s)
-    row = session.get(Secret, secret_id)
+def get_secret(user_id: int, secret_id: str) -> str:
+    with session_scope() as s:
+        return read_secret(s, user_id, secret_id)
+
+
+def read_secret(s: Session, user_id: int, secret_id: str) -> str:
+    """A secret's plaintext, in the caller's transaction; another person's is not found."""
+    row = s.get(Secret, secret_id)
     if row is None or row.user_id != user_id:
         raise VaultError("secret not found")
     return _decrypt_row(keyring(), row)

@@ -267,4 +267,4 @@ async def test_two_confirm_clicks_run_a_destructive_tool_once(agent_user, fake_a
 async def test_a_lone_surrogate_in_a_message_is_stored_not_lost(agent_user) -> None:
     conv = history.create_conversation(agent_user).id
     saved = history.add_message(agent_user, conv, "user", "broken \ud83d emoji", channel="telegram")
-    assert history.get_message(agent_user, saved.id).content == "broken ? emoji"
+    assert history.get_message(agent_user, saved.id).content == "broken \ufffd emoji"

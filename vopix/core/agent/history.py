@@ -3,6 +3,7 @@ another user's ids behave as if they did not exist."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -137,6 +138,9 @@ def delete_message(user_id: int, message_id: int) -> None:
         s.delete(m)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def add_message(
     user_id: int,
     conversation_id: int,
@@ -148,25 +152,33 @@ def add_message(
     tool_name: str | None = None,
     tool_call_id: str | None = None,
     tool_args: str | None = None,
-    session: Session | None = None,
 ) -> MessageView:
-    if session is None:
-        with session_scope() as s:
-            return add_message(
-                user_id,
-                conversation_id,
-                role,
-                content,
-                channel=channel,
-                status=status,
-                tool_name=tool_name,
-                tool_call_id=tool_call_id,
-                tool_args=tool_args,
-                session=s,
-            )
-    s = session  # the caller's transaction
-    # A lone surrogate (possible in JSON from a channel) cannot be stored as UTF-8.
-    content = content.encode("utf-8", "replace").decode("utf-8")
+    """Add a message to one of the person's conversations, in a transaction of its own."""
+    with session_scope() as s:
+        return insert_message(
+            s, user_id, conversation_id, role, content, channel=channel, status=status,
+            tool_name=tool_name, tool_call_id=tool_call_id, tool_args=tool_args,
+        )
+
+
+def insert_message(
+    s: Session,
+    user_id: int,
+    conversation_id: int,
+    role: str,
+    content: str,
+    *,
+    channel: str = "web",
+    status: str = "complete",
+    tool_name: str | None = None,
+    tool_call_id: str | None = None,
+    tool_args: str | None = None,
+) -> MessageView:
+    """The one piece of code that adds a message (web, Telegram, WhatsApp, notices), in the
+    caller's transaction. Raises NotFound for a conversation that is not the person's."""
+    # A lone surrogate (possible in JSON from a channel) cannot be stored as UTF-8: it becomes
+    # U+FFFD, the replacement character (a str never holds the halves of a valid pair).
+    content = _SURROGATE.sub("\ufffd", content)
     now = utcnow()
     # Core statements built once, no ORM objects: this runs several times per turn. The
     # UPDATE is also the ownership check: it touches no conversation of someone else's.
@@ -313,12 +325,10 @@ def messages_after(
 
 
 def recent_for_context(
-    user_id: int, conversation_id: int, limit: int = 200, session: Session | None = None
+    s: Session, user_id: int, conversation_id: int, limit: int = 200
 ) -> list[MessageView]:
-    if session is None:
-        with session_scope() as s:
-            return _page(s, user_id, conversation_id, None, limit)[0]
-    return _page(session, user_id, conversation_id, None, limit)[0]
+    """The newest `limit` messages for the model's context, in the caller's transaction."""
+    return _page(s, user_id, conversation_id, None, limit)[0]
 
 
 def conversation_for_channel(user_id: int) -> int:

@@ -205,12 +205,9 @@ def remove_own_key(user_id: int) -> ProfileView:
     return get_profile(user_id)
 
 
-def load_for_turn(user_id: int, session: Session | None = None) -> tuple[ProviderConfig, ProfileView]:
-    """Provider and persona for one turn, read in the caller's session when given: one
-    query of plain columns (the profile and its key's vault record), no ORM objects."""
-    if session is None:
-        with session_scope() as s:
-            return load_for_turn(user_id, s)
+def load_for_turn(session: Session, user_id: int) -> tuple[ProviderConfig, ProfileView]:
+    """Provider and persona for one turn, in the caller's transaction: one query of plain
+    columns (the profile and its key's vault record), no ORM objects."""
     found = core(session).execute(_FOR_TURN, {"u": user_id}).first()
     if found is None:
         row = _get_or_create(session, user_id)
@@ -231,7 +228,7 @@ def _provider_config(s: Session, row: AgentProfile, key: str | None = None) -> P
     kind, model, base_url, secret_id = row.provider_kind, row.model, row.base_url, row.api_key_secret_id
     if kind:
         if key is None:
-            key = vault.get_secret(row.user_id, secret_id, s) if secret_id else ""
+            key = vault.read_secret(s, row.user_id, secret_id) if secret_id else ""
         if not key and not base_url:
             raise ProviderUnusable("Your AI provider needs an API key.")
         try:  # again at use: a name can be re-pointed after it was saved

@@ -141,15 +141,13 @@ def _prepare(
     msg_id = None
     with session_scope() as s:
         if inbound is not None:
-            msg_id = history.add_message(
-                user_id, conversation_id, "user", inbound, channel=channel, session=s
-            ).id
+            msg_id = history.insert_message(s, user_id, conversation_id, "user", inbound, channel=channel).id
         try:
             # A savepoint: whatever happens here, the inbound message above is committed.
             with s.begin_nested() if inbound is not None else nullcontext():
-                usage.admit_message(user_id, s)
-                config, persona = profile.load_for_turn(user_id, s)
-                rows = history.recent_for_context(user_id, conversation_id, session=s)
+                usage.admit_message(s, user_id)
+                config, persona = profile.load_for_turn(s, user_id)
+                rows = history.recent_for_context(s, user_id, conversation_id)
         except usage.QuotaExceeded as exc:
             return msg_id, str(exc)
         except profile.ProviderUnusable as exc:
@@ -185,11 +183,11 @@ def _save_step(
     """After a model step: its text (if any) and its metered usage, in one transaction."""
     with session_scope() as s:
         for u in usages:
-            usage.record_api_call(user_id, model, u.input_tokens, u.output_tokens, session=s)
+            usage.count_api_call(s, user_id, model, u.input_tokens, u.output_tokens)
         if not text and status == "complete":
             return None
-        return history.add_message(
-            user_id, conversation_id, "assistant", text, channel=channel, status=status, session=s
+        return history.insert_message(
+            s, user_id, conversation_id, "assistant", text, channel=channel, status=status
         ).id
 
 

@@ -69,6 +69,6 @@ def seed_workspace(s: Session, user_id: int) -> None:
     if they cannot be written (a plan with no storage, say), the account is still made."""
     for path, text in (("README.md", README), (EXAMPLE_SKILL_PATH, EXAMPLE_SKILL)):
         try:
-            store.write_text(user_id, path, text, session=s)
+            store.put_bytes(s, user_id, path, text.encode("utf-8"))
         except WorkspaceError as exc:
             log.warning("starter file %s not written for user %s: %s", path, user_id, exc)

@@ -124,27 +124,34 @@ def write_bytes(
     *,
     expected_sha256: str | None = None,
     create_only: bool = False,
-    session: Session | None = None,
 ) -> EntryView:
     """Write a whole (small) file in one transaction. `expected_sha256` ("" = must not exist
-    yet) turns a lost update into a Conflict; `session` joins the caller's transaction."""
+    yet) turns a lost update into a Conflict."""
+    with session_scope() as s:
+        return put_bytes(s, user_id, path, data, expected_sha256=expected_sha256, create_only=create_only)
+
+
+def put_bytes(
+    s: Session,
+    user_id: int,
+    path: str,
+    data: bytes,
+    *,
+    expected_sha256: str | None = None,
+    create_only: bool = False,
+) -> EntryView:
+    """write_bytes in the caller's transaction, under a savepoint: a refused write leaves the
+    caller's other work in place."""
     path = normalize_path(path)
     max_file = get_settings().max_file_bytes
     if len(data) > max_file:
         raise FileTooLarge(too_large_message(name_of(path), len(data), max_file))
-
-    def run(s: Session) -> EntryView:
+    with s.begin_nested():
         writer = get_storage().writer(user_id, max_bytes=max_file, session=s)
         for i in range(0, len(data), CHUNK_SIZE):
             writer.write(data[i : i + CHUNK_SIZE])
         ref = writer.finish()
         return _commit(s, user_id, path, ref, expected_sha256=expected_sha256, create_only=create_only)
-
-    if session is not None:
-        with session.begin_nested():
-            return run(session)
-    with session_scope() as s:
-        return run(s)
 
 
 def write_text(user_id: int, path: str, text: str, **kw) -> EntryView:
@@ -275,7 +282,7 @@ def make_folder(user_id: int, path: str) -> EntryView:
 
 def move(user_id: int, source: str, target: str) -> EntryView:
     """Rename or move a file or a folder (with everything in it)."""
-    source, target = normalize_path(source), normalize_path(target)
+    source, target = normalize_path(source, existing=True), normalize_path(target)
     with session_scope() as s:
         e = get_entry(s, user_id, source, lock=True)
         if e is None:
@@ -292,7 +299,8 @@ def move(user_id: int, source: str, target: str) -> EntryView:
         moved = [e, *(descendants(s, user_id, e) if e.kind == "folder" else [])]
         old_prefix = e.path
         for row in moved:
-            new_path = normalize_path(target + row.path[len(old_prefix) :])  # re-checks length, depth
+            # Re-checks length and depth; the names inside were checked when they were made.
+            new_path = normalize_path(target + row.path[len(old_prefix) :], existing=True)
             row.path, row.path_key, row.updated_at = new_path, path_key(new_path), utcnow()
         for row in moved:
             s.add(row)
@@ -302,7 +310,7 @@ def move(user_id: int, source: str, target: str) -> EntryView:
 
 def delete(user_id: int, path: str) -> tuple[int, int]:
     """Delete a file, or a folder and everything in it. Returns (files removed, bytes freed)."""
-    path = normalize_path(path)
+    path = normalize_path(path, existing=True)
     with session_scope() as s:
         e = get_entry(s, user_id, path, lock=True)
         if e is None:
