@@ -38,7 +38,7 @@ def zip_name(folder: str) -> str:
 def iter_zip(user_id: int, folder: str = "") -> Iterator[bytes]:
     """The zip's bytes. The listing is taken (and a bad folder refused) before the first yield,
     so a route can still answer 404 instead of a broken download."""
-    folder = normalize_path(folder, allow_root=True)
+    folder = normalize_path(folder, allow_root=True, existing=True)
     entries = store.list_entries(user_id, folder)
     if folder:
         folder = store.stat(user_id, folder).path  # as the person spelled it when making it

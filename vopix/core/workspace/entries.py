@@ -59,7 +59,7 @@ def descendants(s: Session, user_id: int, folder: WorkspaceEntry) -> list[Worksp
 
 def list_entries(user_id: int, folder: str = "", *, recursive: bool = True) -> list[EntryView]:
     """Entries under `folder` ("" is the whole workspace), in tree order."""
-    folder = normalize_path(folder, allow_root=True)
+    folder = normalize_path(folder, allow_root=True, existing=True)
     with session_scope() as s:
         if folder:
             f = get_entry(s, user_id, folder)
@@ -76,7 +76,7 @@ def list_entries(user_id: int, folder: str = "", *, recursive: bool = True) -> l
 
 
 def stat(user_id: int, path: str) -> EntryView:
-    path = normalize_path(path)
+    path = normalize_path(path, existing=True)
     with session_scope() as s:
         e = get_entry(s, user_id, path)
         if e is None:
@@ -95,7 +95,7 @@ def exists(user_id: int, path: str) -> bool:
 def open_file(user_id: int, path: str) -> tuple[EntryView, Iterator[bytes]]:
     """The file's details and an iterator over its content, chunk by chunk (nothing is read
     until iterated)."""
-    path = normalize_path(path)
+    path = normalize_path(path, existing=True)
     with session_scope() as s:
         e = get_entry(s, user_id, path)
         if e is None:
