@@ -29,7 +29,7 @@ from vopix.core.providers.base import (
     make_provider,
     register,
 )
-from vopix.core.providers.retry import retry_delay, stream_with_retry
+from vopix.core.providers.retry import stream_with_retry
 
 for _mod in pkgutil.iter_modules(__path__):
     if not _mod.name.startswith("_") and _mod.name not in {"base", "retry"}:
@@ -56,6 +56,5 @@ __all__ = [
     "list_provider_kinds",
     "make_provider",
     "register",
-    "retry_delay",
     "stream_with_retry",
 ]

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import re
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import httpx
+
+from vopix.core import http
+from vopix.core.http import parse_retry_after
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -141,22 +142,6 @@ def redact(text: str, secret: str) -> str:
     return _TOKEN_RE.sub(_sub, text)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Parse a Retry-After header (seconds or HTTP date) into seconds, or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _server_message(body: str) -> str:
     """Best-effort human message out of an error body (OpenAI or Anthropic shapes)."""
     try:
@@ -257,8 +242,20 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+# Every provider of every person shares one pool per loop: a turn reuses the connection
+# (and TLS session) of the one before it. Requests pass their own timeout (timeout_s).
+POOL = "ai-providers"
+POOL_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+POOL_LIMITS = httpx.Limits(max_connections=200)
+
+
+def shared_client() -> httpx.AsyncClient:
+    """This event loop's pooled client for AI providers."""
+    return http.client(POOL, timeout=POOL_TIMEOUT, limits=POOL_LIMITS)
+
+
 class HTTPProvider:
-    """Shared plumbing: config, label, and an httpx client (passed in, or owned)."""
+    """Shared plumbing: config, label, and an httpx client (passed in, or the shared pool)."""
 
     kind: ClassVar[str] = ""
     label: ClassVar[str] = ""
@@ -266,8 +263,12 @@ class HTTPProvider:
 
     def __init__(self, config: ProviderConfig, client: httpx.AsyncClient | None = None):
         self.config = config
-        self._owns_client = client is None
-        self.client = client if client is not None else httpx.AsyncClient()
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Looked up when used, not made here: a provider may be built outside a running loop.
+        return self._client if self._client is not None else shared_client()
 
     @property
     def base_url(self) -> str:
@@ -333,8 +334,7 @@ class HTTPProvider:
         return obj
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()
+        """Nothing to close: a passed-in client is its owner's, the pool is closed at app stop."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"

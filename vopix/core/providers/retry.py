@@ -1,10 +1,15 @@
-"""Retrying a provider stream: only before the first event, so streamed text never repeats."""
+"""Retrying a provider stream: only before the first event, so streamed text never repeats.
+
+The waits and the attempt count come from the shared `vopix.core.http.retry`; what is
+retried here is opening the stream up to its first event.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
+from vopix.core.http import Retry, RetryPolicy, Sleep, retry
 from vopix.core.providers.base import (
     ChatMessage,
     Provider,
@@ -14,14 +19,12 @@ from vopix.core.providers.base import (
     ToolSpec,
 )
 
-Sleep = Callable[[float], Awaitable[object]]
 
-
-def retry_delay(err: ProviderError, attempt: int, base: float = 0.5, cap: float = 10.0) -> float:
-    """Seconds to wait before retry number `attempt` (1-based)."""
-    if isinstance(err, ProviderRateLimited) and err.retry_after is not None:
-        return min(err.retry_after, cap)
-    return min(base * 2 ** (attempt - 1), cap)
+def retryable(err: Exception) -> Retry | None:
+    """A retryable provider error, with the server's Retry-After when it was rate limited."""
+    if not isinstance(err, ProviderError) or not err.retryable:
+        return None
+    return Retry(err.retry_after if isinstance(err, ProviderRateLimited) else None)
 
 
 async def stream_with_retry(
@@ -38,14 +41,23 @@ async def stream_with_retry(
 
     Once an event has been yielded, any error propagates (never duplicate streamed text).
     """
-    for attempt in range(1, max(1, attempts) + 1):
-        started = False
+    policy = RetryPolicy(attempts, base_delay, max_delay)
+
+    async def open_stream() -> tuple[AsyncIterator[StreamEvent], StreamEvent | None]:
+        events = aiter(provider.stream(messages, tools))
         try:
-            async for event in provider.stream(messages, tools):
-                started = True
-                yield event
+            return events, await anext(events)
+        except StopAsyncIteration:
+            return events, None
+
+    events, first = await retry(open_stream, policy, retryable, sleep=sleep)
+    try:
+        if first is None:
             return
-        except ProviderError as err:
-            if started or not err.retryable or attempt >= attempts:
-                raise
-            await sleep(retry_delay(err, attempt, base_delay, max_delay))
+        yield first
+        async for event in events:
+            yield event
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:  # a consumer that stops early frees the connection now
+            await close()
