@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 
 from sqlalchemy import delete, func
@@ -33,10 +34,68 @@ _WA_LINK = re.compile(r"^\s*link\s+([A-Za-z0-9][A-Za-z0-9 -]{3,20})\s*$", re.IGN
 MAX_FAILED_ATTEMPTS = 8
 
 
+class LinkReply(StrEnum):
+    """What a chat is told about linking; the refusals are also LinkRefused reasons."""
+
+    HOW_TO_LINK = "how_to_link"
+    GREETING = "greeting"
+    LINKED = "linked"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+    OTHER_ACCOUNT = "other_account"
+    SAME_ACCOUNT = "same_account"
+    ACCOUNT_HAS_OTHER = "account_has_other"
+    THROTTLED = "throttled"
+
+
+# One wording for both channels; the words that differ are filled in per channel.
+REPLIES: dict[LinkReply, str] = {
+    LinkReply.HOW_TO_LINK: "Hi! {intro} To talk to your agent here, link this {chat} first: in "
+    "VOPIX open Channels, press “{button}” and {how}.",
+    LinkReply.GREETING: "You're connected to your VOPIX agent. Send a message to start.",
+    LinkReply.LINKED: "Linked! This {chat} now talks to your VOPIX agent, with the same history "
+    "as the web app. Send a message to start.",
+    LinkReply.UNKNOWN: "{this_code} is not valid. In VOPIX, open Channels and press “{button}” "
+    "for a new one.",
+    LinkReply.EXPIRED: "{this_code} has expired ({code}s work for 15 minutes). In VOPIX, open "
+    "Channels and press “{button}” for a new one.",
+    LinkReply.USED: "{this_code} was already used; each {code} works once. In VOPIX, open "
+    "Channels for a new one.",
+    LinkReply.OTHER_ACCOUNT: "This {channel_chat} is already linked to another VOPIX account. "
+    "Unlink it there first (Channels → Unlink).",
+    LinkReply.SAME_ACCOUNT: "This {chat} is already linked to your VOPIX account. Just send a "
+    "message.",
+    LinkReply.ACCOUNT_HAS_OTHER: "Your VOPIX account is already linked to another "
+    "{channel_chat}. Unlink that one first in VOPIX (Channels → Unlink).",
+    LinkReply.THROTTLED: "Too many link attempts from this {chat}. Wait 15 minutes and try again.",
+}
+_WORDS: dict[str, dict[str, str]] = {
+    "telegram": {
+        "intro": "I'm the VOPIX bot.", "chat": "chat", "channel_chat": "Telegram chat",
+        "this_code": "This link", "code": "link", "button": "Connect Telegram",
+        "how": "open the link it shows (or scan its QR code)",
+    },
+    "whatsapp": {
+        "intro": "This is VOPIX.", "chat": "number", "channel_chat": "WhatsApp number",
+        "this_code": "That code", "code": "code", "button": "Connect WhatsApp",
+        "how": "send the message it shows (LINK and a code)",
+    },
+}
+
+
+def reply(channel: str, which: str) -> str:
+    """The text for `which` (a LinkReply or a refusal reason) in `channel`'s words; a reason
+    not in the table gets the "not valid" reply."""
+    _check_channel(channel)
+    key = which if which in REPLIES else LinkReply.UNKNOWN
+    return REPLIES[LinkReply(key)].format(**_WORDS[channel])
+
+
 class LinkRefused(Exception):
     """A link attempt that changes nothing; `reason` picks the reply sent to the chat."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: LinkReply) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -174,28 +233,29 @@ def redeem(
     external = str(external_id)
     with session_scope() as s:
         if failed_attempts(s, sender_hash(channel, external), moment) >= MAX_FAILED_ATTEMPTS:
-            raise LinkRefused("throttled")
+            raise LinkRefused(LinkReply.THROTTLED)
         row = s.exec(
             select(ChannelLinkCode).where(
                 ChannelLinkCode.code_hash == hash_code(code), ChannelLinkCode.channel == channel
             )
         ).first()
         if row is None:
-            raise LinkRefused("unknown")
+            raise LinkRefused(LinkReply.UNKNOWN)
         if row.used_at is not None:
-            raise LinkRefused("used")
+            raise LinkRefused(LinkReply.USED)
         if row.expires_at <= moment:
-            raise LinkRefused("expired")
+            raise LinkRefused(LinkReply.EXPIRED)
         existing = s.exec(
             select(ChannelLink).where(ChannelLink.channel == channel, ChannelLink.external_id == external)
         ).first()
         if existing is not None:
-            raise LinkRefused("same_account" if existing.user_id == row.user_id else "other_account")
+            same = existing.user_id == row.user_id
+            raise LinkRefused(LinkReply.SAME_ACCOUNT if same else LinkReply.OTHER_ACCOUNT)
         mine = s.exec(
             select(ChannelLink).where(ChannelLink.user_id == row.user_id, ChannelLink.channel == channel)
         ).first()
         if mine is not None:
-            raise LinkRefused("account_has_other")
+            raise LinkRefused(LinkReply.ACCOUNT_HAS_OTHER)
         row.used_at = moment
         s.add(row)
         s.add(
@@ -211,7 +271,7 @@ def redeem(
         try:
             s.flush()
         except IntegrityError:  # a concurrent redeem of another code won the race
-            raise LinkRefused("other_account") from None
+            raise LinkRefused(LinkReply.OTHER_ACCOUNT) from None
         return row.user_id
 
 

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from telegram.request import HTTPXRequest
 from vopix.channels import links, queue, turns
 from vopix.channels.formatting import markdown_to_telegram_html, split_for_telegram
 from vopix.channels.telegram_protocol import MalformedPayload, deep_link, parse_update
+from vopix.core import http
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.channels.telegram")
@@ -30,31 +30,9 @@ PACE_SECONDS = 1.0  # Telegram allows about one message per second in a chat
 MAX_RETRY_WAIT = 60.0
 MAX_TRIES = 5
 TYPING_EVERY = 4.0  # the indicator lasts 5 seconds
-HOW_TO_LINK = (
-    "Hi! I'm the VOPIX bot. To talk to your agent here, link this chat first: in VOPIX open "
-    "Channels, press “Connect Telegram” and open the link it shows (or scan its QR code)."
-)
-LINK_REPLIES = {
-    "linked": "Linked! This chat now talks to your VOPIX agent, with the same history as the "
-    "web app. Send a message to start.",
-    "unknown": "This link is not valid. In VOPIX, open Channels and press “Connect Telegram” "
-    "for a new one.",
-    "expired": "This link has expired (links work for 15 minutes). In VOPIX, open Channels and "
-    "press “Connect Telegram” for a new one.",
-    "used": "This link was already used; each link works once. In VOPIX, open Channels for a "
-    "new one.",
-    "other_account": "This Telegram chat is already linked to another VOPIX account. Unlink it "
-    "there first (Channels → Unlink).",
-    "same_account": "This chat is already linked to your VOPIX account. Just send a message.",
-    "account_has_other": "Your VOPIX account is already linked to another Telegram chat. Unlink "
-    "that one first in VOPIX (Channels → Unlink).",
-    "throttled": "Too many link attempts from this chat. Wait 15 minutes and try again.",
-}
-GREETING = "You're connected to your VOPIX agent. Send a message to start."
-
-_bots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], Bot]] = (
-    weakref.WeakKeyDictionary()
-)
+POLL_ERROR_WAIT = 3.0
+HOW_TO_LINK = links.reply(CHANNEL, links.LinkReply.HOW_TO_LINK)
+GREETING = links.reply(CHANNEL, links.LinkReply.GREETING)
 _last_send: dict[str, float] = {}
 
 
@@ -70,27 +48,21 @@ def link_url(code: str) -> str:
 
 
 def get_bot() -> Bot:
-    """One Bot per event loop (its HTTP pool belongs to the loop)."""
+    """This event loop's Bot, kept in the shared pool (python-telegram-bot brings its own HTTP
+    client, HTTPXRequest; `http.close_all()` shuts it down with the others at app stop)."""
     cfg = get_settings()
-    per_loop = _bots.setdefault(asyncio.get_running_loop(), {})
-    key = (cfg.telegram_bot_token, cfg.telegram_api_base_url)
-    bot = per_loop.get(key)
-    if bot is None:
-        bot = per_loop[key] = Bot(
+
+    def make() -> Bot:
+        return Bot(
             cfg.telegram_bot_token,
             base_url=f"{cfg.telegram_api_base_url}/bot",
             base_file_url=f"{cfg.telegram_api_base_url}/file/bot",
             request=HTTPXRequest(connection_pool_size=64, read_timeout=20, pool_timeout=10),
             get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40),
         )
-    return bot
 
-
-async def close() -> None:
-    """Shut this event loop's bots down (their HTTP pools), at the end of the app's life."""
-    for bot in _bots.pop(asyncio.get_running_loop(), {}).values():
-        with contextlib.suppress(Exception):
-            await bot.shutdown()
+    key = ("telegram-bot", cfg.telegram_bot_token, cfg.telegram_api_base_url)
+    return http.pooled(key, make, Bot.shutdown)
 
 
 # --------------------------------------------------------------------------- inbound
@@ -152,10 +124,10 @@ async def _redeem(event: queue.Claimed, transport: TelegramTransport, to: str, c
     try:
         user_id = await asyncio.to_thread(links.redeem, CHANNEL, code, to, name)
     except links.LinkRefused as refused:
-        await transport.send_plain(to, LINK_REPLIES.get(refused.reason, LINK_REPLIES["unknown"]))
+        await transport.send_plain(to, links.reply(CHANNEL, refused.reason))
         await asyncio.to_thread(queue.finish, event.id, "link_refused")
         return
-    await transport.send_plain(to, LINK_REPLIES["linked"])
+    await transport.send_plain(to, links.reply(CHANNEL, links.LinkReply.LINKED))
     await asyncio.to_thread(queue.finish, event.id, "linked", user_id=user_id)
 
 
@@ -169,22 +141,26 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _retryable(exc: Exception) -> http.Retry | None:
+    """429 with its retry_after, and network errors; a refusal (BadRequest is a NetworkError
+    in python-telegram-bot) or any other error is final."""
+    if isinstance(exc, RetryAfter):
+        return http.Retry(_retry_seconds(exc))
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+        return http.Retry()
+    return None
+
+
+def _policy() -> http.RetryPolicy:
+    # Built when used: tests shorten MAX_RETRY_WAIT.
+    return http.RetryPolicy(
+        attempts=MAX_TRIES, base_delay=1.0, max_delay=10.0, max_retry_after=MAX_RETRY_WAIT
+    )
+
+
 async def call_with_retry(fn: Callable[[], Awaitable[T]]) -> T:
     """Honour 429 retry_after (capped) and retry network errors with a short backoff."""
-    for attempt in range(1, MAX_TRIES + 1):
-        try:
-            return await fn()
-        except RetryAfter as exc:
-            if attempt == MAX_TRIES:
-                raise
-            await asyncio.sleep(min(_retry_seconds(exc), MAX_RETRY_WAIT))
-        except BadRequest:
-            raise
-        except NetworkError:
-            if attempt == MAX_TRIES:
-                raise
-            await asyncio.sleep(min(2 ** (attempt - 1), 10))
-    raise AssertionError("unreachable")
+    return await http.retry(fn, _policy(), _retryable)
 
 
 class TelegramTransport:
@@ -274,17 +250,21 @@ async def poll(
     """Long-poll getUpdates (for a VOPIX without a public URL). Each update is stored durably
     before the next call confirms it (the offset), so none is lost or answered twice."""
     bot = get_bot()
+    # Polling never gives up: every failure waits the same few seconds (or Telegram's own wait).
+    again = http.RetryPolicy(
+        base_delay=POLL_ERROR_WAIT, max_delay=POLL_ERROR_WAIT, max_retry_after=MAX_RETRY_WAIT
+    )
     await call_with_retry(lambda: bot.delete_webhook(drop_pending_updates=False))
     offset: int | None = None
     while stop is None or not stop.is_set():
         try:
             updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=["message"])
         except RetryAfter as exc:
-            await asyncio.sleep(min(_retry_seconds(exc), MAX_RETRY_WAIT))
+            await asyncio.sleep(again.delay(1, _retry_seconds(exc)))
             continue
         except TelegramError as exc:
             log.warning("telegram poll failed (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(3)
+            await asyncio.sleep(again.delay(1))
             continue
         stored = 0
         for update in updates:
@@ -294,7 +274,7 @@ async def poll(
                 log.warning("telegram poll: skipped a malformed update")
             except Exception:
                 log.exception("telegram poll: could not store an update; it will come again")
-                await asyncio.sleep(3)
+                await asyncio.sleep(again.delay(1))
                 break
             offset = update.update_id + 1
         if stored:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from vopix.channels.whatsapp_protocol import (
     parse_send_response,
     parse_webhook,
 )
+from vopix.core import http
 from vopix.core.clock import utcnow
 from vopix.settings import get_settings
 
@@ -36,35 +36,16 @@ WINDOW = timedelta(hours=24)
 MAX_TRIES = 5
 MAX_RETRY_WAIT = 60.0
 TEXT_TYPES = ("text", "button", "interactive")
-HOW_TO_LINK = (
-    "Hi! This is VOPIX. To talk to your agent here, link this number first: in VOPIX open "
-    "Channels, press “Connect WhatsApp” and send the message it shows (LINK and a code)."
-)
-LINK_REPLIES = {
-    "linked": "Linked! This number now talks to your VOPIX agent, with the same history as the "
-    "web app. Send a message to start.",
-    "unknown": "That code is not valid. In VOPIX, open Channels and press “Connect WhatsApp” for "
-    "a new one.",
-    "expired": "That code has expired (codes work for 15 minutes). In VOPIX, open Channels for a "
-    "new one.",
-    "used": "That code was already used; each code works once. In VOPIX, open Channels for a new "
-    "one.",
-    "other_account": "This number is already linked to another VOPIX account. Unlink it there "
-    "first (Channels → Unlink).",
-    "same_account": "This number is already linked to your VOPIX account. Just send a message.",
-    "account_has_other": "Your VOPIX account is already linked to another WhatsApp number. Unlink "
-    "that one first in VOPIX (Channels → Unlink).",
-    "throttled": "Too many link attempts from this number. Wait 15 minutes and try again.",
-}
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
+HOW_TO_LINK = links.reply(CHANNEL, links.LinkReply.HOW_TO_LINK)
+POOL = "whatsapp"
+POOL_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+RETRY = http.RetryPolicy(attempts=MAX_TRIES, base_delay=1.0, max_delay=10.0, max_retry_after=MAX_RETRY_WAIT)
 
 
 class GraphFailure(Exception):
-    def __init__(self, status: int, error: GraphError | None) -> None:
+    def __init__(self, status: int, error: GraphError | None, retry_after: float | None = None) -> None:
         super().__init__(f"graph api answered {status} (code {error.code if error else None})")
-        self.status, self.error = status, error
+        self.status, self.error, self.retry_after = status, error, retry_after
 
     @property
     def outside_window(self) -> bool:
@@ -79,20 +60,6 @@ def enabled() -> bool:
 def platform_number() -> str:
     """The number people write to, as shown on the Channels page."""
     return get_settings().whatsapp_number
-
-
-def _client() -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
-        client = _clients[loop] = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=10.0))
-    return client
-
-
-async def close() -> None:
-    client = _clients.pop(asyncio.get_running_loop(), None)
-    if client is not None:
-        await client.aclose()
 
 
 # --------------------------------------------------------------------------- inbound
@@ -144,10 +111,10 @@ async def handle(event: queue.Claimed) -> None:
         try:
             user_id = await asyncio.to_thread(links.redeem, CHANNEL, code, to, str(p.get("name", "")))
         except links.LinkRefused as refused:
-            await transport.send_plain(to, LINK_REPLIES.get(refused.reason, LINK_REPLIES["unknown"]))
+            await transport.send_plain(to, links.reply(CHANNEL, refused.reason))
             await asyncio.to_thread(queue.finish, event.id, "link_refused")
             return
-        await transport.send_plain(to, LINK_REPLIES["linked"])
+        await transport.send_plain(to, links.reply(CHANNEL, links.LinkReply.LINKED))
         await asyncio.to_thread(queue.finish, event.id, "linked", user_id=user_id)
         return
     user_id = await asyncio.to_thread(links.find_user, CHANNEL, to)
@@ -181,25 +148,19 @@ class WhatsAppTransport:
         base = f"{cfg.whatsapp_api_base_url}/{cfg.whatsapp_api_version}"
         url = f"{base}/{cfg.whatsapp_phone_number_id}/messages"
         headers = {"Authorization": f"Bearer {cfg.whatsapp_access_token}"}
-        for attempt in range(1, MAX_TRIES + 1):
-            try:
-                response = await _client().post(url, json=body, headers=headers)
-            except httpx.TransportError:
-                if attempt == MAX_TRIES:
-                    raise
-                await asyncio.sleep(min(2 ** (attempt - 1), 10))
-                continue
+
+        async def once() -> dict[str, Any]:
+            response = await http.client(POOL, timeout=POOL_TIMEOUT).post(url, json=body, headers=headers)
             try:
                 data = response.json()
             except ValueError:
                 data = None
             if response.status_code < 300 and isinstance(data, dict):
                 return data
-            retryable = response.status_code == 429 or response.status_code >= 500
-            if not retryable or attempt == MAX_TRIES:
-                raise GraphFailure(response.status_code, parse_graph_error(data))
-            await asyncio.sleep(_retry_after(response, attempt))
-        raise AssertionError("unreachable")
+            wait = http.parse_retry_after(response.headers.get("retry-after"))
+            raise GraphFailure(response.status_code, parse_graph_error(data), wait)
+
+        return await http.retry(once, RETRY, _retryable)
 
     async def send_plain(self, to: str, text: str) -> None:
         for part in whatsapp_chunks(text):
@@ -264,9 +225,10 @@ class WhatsAppTransport:
         yield
 
 
-def _retry_after(response: httpx.Response, attempt: int) -> float:
-    raw = response.headers.get("retry-after", "")
-    try:
-        return min(max(float(raw), 0.0), MAX_RETRY_WAIT)
-    except ValueError:
-        return float(min(2 ** (attempt - 1), 10))
+def _retryable(exc: Exception) -> http.Retry | None:
+    """Connection failures, 429 and 5xx (with the server's Retry-After); the rest is final."""
+    if isinstance(exc, httpx.TransportError):
+        return http.Retry()
+    if isinstance(exc, GraphFailure) and (exc.status == 429 or exc.status >= 500):
+        return http.Retry(exc.retry_after)
+    return None

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from vopix.channels import links, queue, telegram, whatsapp
+from vopix.core import http
 from vopix.core.jobs import Job, register_job
 from vopix.settings import get_settings
 
@@ -151,4 +152,4 @@ async def channels_lifespan() -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(telegram.close(), whatsapp.close(), return_exceptions=True)
+        await http.close_all()  # this loop's pooled clients: channels, Telegram bots, providers
