@@ -9,6 +9,7 @@ import sys
 
 from vopix import db
 from vopix.channels.commands import add_commands as add_channel_commands
+from vopix.core import log_scrub
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -100,5 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    log_scrub.install()  # no credential in any log line, as in the app
     args = build_parser().parse_args(argv)
     return int(args.fn(args))

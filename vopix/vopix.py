@@ -8,12 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 
 import reflex as rx
+from reflex_base.utils import console as reflex_console
+from reflex_base.utils import log as reflex_log
 
 from vopix import db
 from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
 from vopix.channels.worker import channels_lifespan
-from vopix.core import access_log, jobs, vault
+from vopix.core import access_log, jobs, log_scrub, vault
 from vopix.pages.account import account_page
 from vopix.pages.agent_settings import agent_settings_page
 from vopix.pages.auth import login_page, signup_page
@@ -48,6 +50,11 @@ async def platform_lifespan() -> AsyncIterator[None]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+# No log line may hold a cookie, token, password or key (Reflex logs whole events, headers
+# included): every record is scrubbed, and so is what Reflex's console module prints itself.
+log_scrub.install()
+log_scrub.wrap_printers(reflex_console, "print", "_print_stderr", "print_to_log_file", "log")
+log_scrub.wrap_printers(reflex_log, "emit_json_print")
 # httpx logs request URLs at INFO, and the Telegram Bot API puts the bot token in the URL.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
