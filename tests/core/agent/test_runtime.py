@@ -55,9 +55,7 @@ async def test_messages_go_to_the_provider_the_person_chose(agent_user, fake_ai)
     req = fake_ai.requests[-1]
     assert req.protocol == "anthropic"
     assert req.headers["x-api-key"] == "sk-ant-own-key-0987654321"
-    assert req.body["messages"][-1]["content"][0]["text"] == "hello there" or "hello there" in json.dumps(
-        req.body["messages"][-1]
-    )
+    assert req.body["messages"][-1] == {"role": "user", "content": [{"type": "text", "text": "hello there"}]}
 
 
 @pytest.mark.promise("P05")
@@ -93,7 +91,7 @@ async def test_tool_loop_runs_the_tool_for_this_user_and_records_it(agent_user, 
     assert [e.kind for e in events if e.kind in ("tool_result", "done")] == ["tool_result", "done"]
     second = fake_ai.requests[-1].body["messages"]
     assert second[-1] == {"role": "tool", "tool_call_id": second[-2]["tool_calls"][0]["id"],
-                          "content": "It is sunny in Lyon."} or second[-1]["content"] == "It is sunny in Lyon."
+                          "content": "It is sunny in Lyon."}
     assert any(t["function"]["name"] == "get_weather" for t in fake_ai.requests[0].body["tools"])
     page, _ = history.messages_page(agent_user, events[0].conversation_id)
     assert [m.role for m in page] == ["user", "tool", "assistant"]
