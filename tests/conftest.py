@@ -72,10 +72,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def migrated_database() -> Iterator[str]:
-    from vopix import db
+    from vopix import db, platform
     from vopix.settings import reload_settings
 
     reload_settings()
+    platform.install()  # as every entry point does: tools, prompt sections, hooks, jobs
     db.migrate()
     _snapshot_seeds()
     yield os.environ["VOPIX_DATABASE_URL"]

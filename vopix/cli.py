@@ -7,13 +7,12 @@ import getpass
 import json
 import sys
 
-from vopix import db
+from vopix import db, platform
 from vopix.channels.commands import add_commands as add_channel_commands
 from vopix.core import log_scrub
 
 
 def _create_user(args: argparse.Namespace) -> int:
-    import vopix.core.workspace  # noqa: F401  (a new account gets its starter files, as on sign-up)
     from vopix.core import accounts
 
     password = args.password or getpass.getpass("Password for the new user: ")
@@ -53,7 +52,6 @@ def _vault(args: argparse.Namespace) -> int:
 
 
 def _retention(_args: argparse.Namespace) -> int:
-    import vopix.channels.worker  # noqa: F401  (registers the channel clean-up jobs)
     from vopix.core import jobs
 
     print(json.dumps(jobs.run_all_once(), indent=2))
@@ -96,11 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(fn=_vault)
     sub.add_parser("retention", help="run the retention jobs once now").set_defaults(fn=_retention)
+    sub.add_parser(
+        "plugins", help="list the agent tools, prompt sections, hooks and jobs plugged in"
+    ).set_defaults(fn=_plugins)
     add_channel_commands(sub)
     return parser
+
+
+def _plugins(_args: argparse.Namespace) -> int:
+    print(json.dumps(platform.describe(), indent=2))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     log_scrub.install()  # no credential in any log line, as in the app
     args = build_parser().parse_args(argv)
+    platform.install()  # every command sees the same agent as the app (tools, hooks, jobs)
     return int(args.fn(args))

@@ -11,7 +11,7 @@ import reflex as rx
 from reflex_base.utils import console as reflex_console
 from reflex_base.utils import log as reflex_log
 
-from vopix import db
+from vopix import db, platform
 from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
 from vopix.channels.worker import channels_lifespan
@@ -57,6 +57,8 @@ log_scrub.wrap_printers(reflex_console, "print", "_print_stderr", "print_to_log_
 log_scrub.wrap_printers(reflex_log, "emit_json_print")
 # httpx logs request URLs at INFO, and the Telegram Bot API puts the bot token in the URL.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+
+platform.install()  # tools, prompt sections, hooks and jobs: registrations, no database work
 
 app = rx.App(
     api_transformer=[build_api(), UploadGuard, AccessLogMiddleware],

@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 import pytest
 
-import vopix.core.workspace  # noqa: F401  (seeding, as in the app)
 from vopix.api.app import build_api
 from vopix.api.workspace_routes import attachment
 from vopix.core import sessions

@@ -6,7 +6,6 @@ import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 
-import vopix.core.workspace  # noqa: F401  (seeding, as in the app)
 from vopix.core import sessions
 from vopix.core.workspace import store
 from vopix.state.workspace import WorkspaceState

@@ -33,8 +33,10 @@ HANDLERS: dict[str, Callable[[queue.Claimed], Awaitable[None]]] = {
 }
 _wake: asyncio.Event | None = None
 
-register_job(Job("purge_channel_link_codes", timedelta(minutes=15), links.purge_codes))
-register_job(Job("purge_channel_events", timedelta(hours=1), queue.purge))
+def install() -> None:
+    """The channels' clean-up jobs (vopix.platform.install calls this)."""
+    register_job(Job("purge_channel_link_codes", timedelta(minutes=15), links.purge_codes))
+    register_job(Job("purge_channel_events", timedelta(hours=1), queue.purge))
 
 
 def notify() -> None:

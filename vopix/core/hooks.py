@@ -11,9 +11,14 @@ _on_user_created: list[UserHook] = []
 
 
 def on_user_created(fn: UserHook) -> UserHook:
-    """Register `fn(session, user_id)` to run inside the sign-up transaction."""
-    _on_user_created.append(fn)
+    """Register `fn(session, user_id)` to run inside the sign-up transaction (once)."""
+    if fn not in _on_user_created:
+        _on_user_created.append(fn)
     return fn
+
+
+def user_created_hooks() -> list[UserHook]:
+    return list(_on_user_created)
 
 
 def run_user_created(session: Session, user_id: int) -> None:

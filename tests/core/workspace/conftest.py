@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import vopix.core.workspace  # noqa: F401  (registers the seeding hook, tools and prompt section)
 from vopix.db import session_scope
 from vopix.models import Plan
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from vopix.core import hooks, vault
+from vopix.core import vault
 from vopix.core.agent import egress
 from vopix.core.clock import utcnow
 from vopix.core.providers import PROVIDERS, ProviderConfig
@@ -100,8 +100,8 @@ def _get_or_create(s: Session, user_id: int) -> AgentProfile:
     return row
 
 
-@hooks.on_user_created
-def _create_profile(s: Session, user_id: int) -> None:
+def create_profile(s: Session, user_id: int) -> None:
+    """on_user_created hook (vopix.platform.install): every new account gets its agent."""
     s.add(AgentProfile(user_id=user_id))
 
 

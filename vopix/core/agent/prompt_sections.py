@@ -16,6 +16,10 @@ def register_prompt_section(fn: PromptSection, order: int = 50) -> PromptSection
     return fn
 
 
+def registered() -> list[PromptSection]:
+    return [fn for _, fn in _SECTIONS]
+
+
 def sections_for(user_id: int) -> list[str]:
     out = []
     for _, fn in _SECTIONS:

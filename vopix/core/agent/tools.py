@@ -61,6 +61,10 @@ def get_tool(name: str) -> Tool | None:
     return _REGISTRY.get(name)
 
 
+def all_tools() -> list[Tool]:
+    return list(_REGISTRY.values())
+
+
 def tools_for(user_id: int) -> list[Tool]:
     return [t for t in _REGISTRY.values() if t.available is None or t.available(user_id)]
 
