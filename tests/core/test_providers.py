@@ -9,6 +9,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.core.agent.conftest import collect
 from tests.fakes.ai_provider import (
     Drop,
     FakeAIProvider,
@@ -65,10 +66,6 @@ def provider(
 
 def convo(text: str = "Hello") -> list[ChatMessage]:
     return [ChatMessage("system", "You are Vopi."), ChatMessage("user", text)]
-
-
-async def collect(stream: AsyncIterator[StreamEvent]) -> list[StreamEvent]:
-    return [ev async for ev in stream]
 
 
 def text_of(events: list[StreamEvent]) -> str:
@@ -347,19 +344,19 @@ async def test_stream_error_before_text_is_retried(
     assert text_of(events) == "recovered" and sleeps == [0.5]
 
 
-def test_a_new_provider_is_one_registered_class() -> None:
-    from vopix.core.providers.base import _KINDS, HTTPProvider, register
+def test_a_new_provider_is_one_registered_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vopix.core.providers import base
 
-    @register("dummy", "Dummy AI", "http://dummy.invalid")
-    class DummyProvider(HTTPProvider):
+    # Registries of this test's own, so that the dummy kind is gone afterwards.
+    monkeypatch.setattr(base, "PROVIDERS", dict(base.PROVIDERS))
+    monkeypatch.setattr(base, "_KINDS", dict(base._KINDS))
+
+    @base.register("dummy", "Dummy AI", "http://dummy.invalid")
+    class DummyProvider(base.HTTPProvider):
         pass
 
-    try:
-        assert ("dummy", "Dummy AI", "http://dummy.invalid") in list_provider_kinds()
-        assert isinstance(make_provider(ProviderConfig("dummy", "", "", "m")), DummyProvider)
-    finally:
-        PROVIDERS.pop("dummy")
-        _KINDS.pop("dummy")
+    assert ("dummy", "Dummy AI", "http://dummy.invalid") in list_provider_kinds()
+    assert isinstance(make_provider(ProviderConfig("dummy", "", "", "m")), DummyProvider)
 
 
 @pytest.mark.asyncio
