@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from vopix.core import accounts
+from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import User
+from vopix.settings import get_settings
 
 
 @pytest.mark.promise("P01")
@@ -197,8 +200,105 @@ def test_change_email(make_user) -> None:
         accounts.change_email(user_id, password, "TAKEN@example.com")
     with pytest.raises(accounts.AccountError, match="current password"):
         accounts.change_email(user_id, "wrong-pass-000", "new@example.com")
-    assert accounts.change_email(user_id, password, " New@Example.com").email == "new@example.com"
+    assert accounts.change_email(user_id, password, " New@Example.com").user.email == "new@example.com"
     assert accounts.check_credentials("new@example.com", password).id == user_id
+
+
+def _change(what: str, user_id: int, password: str, **kw) -> accounts.AccountChange:
+    if what == "email":
+        return accounts.change_email(user_id, password, "moved@example.com", **kw)
+    return accounts.change_password(user_id, password, "a-brand-new-pass-7", **kw)
+
+
+@pytest.mark.promise("P16")
+@pytest.mark.parametrize("what", ["email", "password"])
+def test_guessing_the_current_password_in_a_session_is_throttled_like_a_login(
+    what: str, make_user, monkeypatch
+) -> None:
+    """Twelve wrong guesses, then the right password, used to change the account's email."""
+    user_id, email, password = make_user()
+    answers = []
+    for i in range(12):
+        with pytest.raises(accounts.AccountError) as err:
+            _change(what, user_id, f"wrong-guess-{i:02d}")
+        answers.append(type(err.value))
+    assert answers.count(accounts.LoginThrottled) == 12 - get_settings().login_max_failures
+    with pytest.raises(accounts.LoginThrottled) as in_session:
+        _change(what, user_id, password)  # the right one waits too
+    assert accounts.get_user(user_id).email == email
+    with pytest.raises(accounts.LoginThrottled) as at_login:
+        accounts.check_credentials(email, password)  # the same lock, the same answer
+    assert str(in_session.value) == str(at_login.value)
+    # Once the lock has passed, the old password still opens the account: nothing changed.
+    cfg = get_settings()
+    later = utcnow() + timedelta(minutes=max(cfg.login_lockout_minutes, cfg.login_window_minutes) + 1)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert accounts.check_credentials(email, password).id == user_id
+
+
+def test_failed_logins_lock_the_in_session_check_too(make_user, settings_env) -> None:
+    settings_env(VOPIX_LOGIN_MAX_FAILURES="3")
+    user_id, email, password = make_user()
+    for _ in range(3):
+        with pytest.raises(accounts.AccountError):
+            accounts.check_credentials(email, "wrong-password-x")
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.verify_current_password(user_id, password)
+    assert accounts.get_user(user_id).email == email
+
+
+def test_a_right_password_in_a_session_clears_the_count(make_user, settings_env) -> None:
+    settings_env(VOPIX_LOGIN_MAX_FAILURES="3")
+    user_id, email, password = make_user()
+    for _ in range(2):
+        with pytest.raises(accounts.AccountError, match="current password"):
+            accounts.verify_current_password(user_id, "wrong-password-x")
+    assert accounts.verify_current_password(user_id, password).id == user_id
+    for _ in range(2):
+        with pytest.raises(accounts.AccountError, match="incorrect"):
+            accounts.check_credentials(email, "wrong-password-x")
+    assert accounts.check_credentials(email, password).id == user_id
+
+
+@pytest.mark.promise("P12")
+@pytest.mark.parametrize("what", ["email", "password"])
+def test_a_change_signs_out_every_other_session_and_raises_a_notice(what: str, make_user) -> None:
+    from vopix.core import sessions, usage
+
+    user_id, _, password = make_user()
+    other_id, _, _ = make_user()
+    _, here = sessions.start_session(user_id, user_agent="Firefox")
+    _, phone = sessions.start_session(user_id, user_agent="Android")
+    _, laptop = sessions.start_session(user_id, user_agent="Chrome")
+    _, someone_else = sessions.start_session(other_id)
+    change = _change(what, user_id, password, keep_session_id=here.session_id)
+    assert change.sessions_ended == 2
+    assert sessions.is_active(here.session_id, user_id)
+    assert not sessions.is_active(phone.session_id, user_id)
+    assert not sessions.is_active(laptop.session_id, user_id)
+    assert sessions.is_active(someone_else.session_id, other_id)
+    (notice,) = usage.unread_notices(user_id)
+    assert notice.key.startswith(f"security:{what}_changed:") and notice.link == "/account"
+    assert "If that was not you" in notice.text
+    assert usage.unread_notices(other_id) == []
+
+
+def test_a_refused_change_ends_no_session_and_raises_no_notice(make_user) -> None:
+    from vopix.core import sessions, usage
+
+    user_id, _, password = make_user()
+    make_user("taken@example.com")
+    _, here = sessions.start_session(user_id)
+    _, other = sessions.start_session(user_id)
+    for attempt in (
+        lambda: accounts.change_email(user_id, password, "taken@example.com", keep_session_id=here.session_id),
+        lambda: accounts.change_password(user_id, "wrong-password-x", "a-brand-new-pass-7"),
+        lambda: accounts.change_password(user_id, password, "short"),
+    ):
+        with pytest.raises(accounts.AccountError):
+            attempt()
+    assert sessions.is_active(other.session_id, user_id)
+    assert usage.unread_notices(user_id) == []
 
 
 def test_login_nonce_is_single_use_and_short_lived(make_user, monkeypatch) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from vopix.core import sessions
 from vopix.core.clock import utcnow
 from vopix.core.passwords import (
     PasswordRejected,
@@ -119,6 +121,30 @@ def _throttle_check(s: Session, email: str, now: datetime, *, besides: int | Non
             raise LoginThrottled(int((until - now).total_seconds()))
 
 
+def _counted_check(email: str, password: str, ip: str) -> User | None:
+    """The one throttled password check, for logins and for re-checks inside a session alike:
+    the same counter and lockout (LoginThrottled) per email. Returns the matching user."""
+    now = utcnow()
+    with session_scope() as s:
+        _throttle_check(s, email, now)
+        user = s.exec(select(User).where(User.email == email)).first()
+        # Counted as a failure before the slow password check, then the lock is checked again
+        # with every other attempt in flight visible: parallel guesses cannot all slip through
+        # (one refused here still counts: it was a guess).
+        attempt = LoginAttempt(email=email, ip=ip[:64], at=now)
+        s.add(attempt)
+        s.flush()
+        attempt_id = attempt.id
+    with session_scope() as s:
+        _throttle_check(s, email, now, besides=attempt_id)
+    ok = verify_password(password, user.password_hash if user else None)
+    if not ok or user is None:
+        return None
+    with session_scope() as s:
+        s.exec(delete(LoginAttempt).where(LoginAttempt.email == email))  # type: ignore[call-overload]
+    return user
+
+
 def check_credentials(email: str, password: str, *, ip: str = "") -> UserView:
     """The password check shared by every login path. Same answer for unknown email and wrong
     password, after the same bcrypt work; repeated failures lock the email for a while."""
@@ -127,25 +153,23 @@ def check_credentials(email: str, password: str, *, ip: str = "") -> UserView:
     except AccountError:
         verify_password(password, None)
         raise AccountError(LOGIN_FAILED) from None
-    now = utcnow()
-    with session_scope() as s:
-        _throttle_check(s, normalized, now)
-        user = s.exec(select(User).where(User.email == normalized)).first()
-        # Counted as a failure before the slow password check, then the lock is checked again
-        # with every other attempt in flight visible: parallel guesses cannot all slip through
-        # (one refused here still counts: it was a guess).
-        attempt = LoginAttempt(email=normalized, ip=ip[:64], at=now)
-        s.add(attempt)
-        s.flush()
-        attempt_id = attempt.id
-    with session_scope() as s:
-        _throttle_check(s, normalized, now, besides=attempt_id)
-    ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None:
+    user = _counted_check(normalized, password, ip)
+    if user is None:
         raise AccountError(LOGIN_FAILED)
-    with session_scope() as s:
-        s.exec(delete(LoginAttempt).where(LoginAttempt.email == normalized))  # type: ignore[call-overload]
     return _view(user)
+
+
+def verify_current_password(user_id: int, password: str, *, ip: str = "") -> User:
+    """Re-check the password of a logged-in person before a sensitive change. Every such check
+    goes through here: guesses count with the login throttle and lock it the same way, so a
+    stolen session cannot guess its way to the account (LoginThrottled, as at login)."""
+    user = get_user(user_id)
+    if user is None:
+        raise AccountError("Account not found.")
+    checked = _counted_check(user.email, password, ip)
+    if checked is None or checked.id != user_id:
+        raise AccountError("Your current password is not correct.")
+    return checked
 
 
 def issue_login_nonce(user_id: int) -> str:
@@ -175,46 +199,76 @@ def redeem_login_nonce(nonce: str) -> int | None:
         return row.user_id if row.expires_at > now else None
 
 
-def change_password(user_id: int, current: str, new: str) -> None:
+@dataclass(frozen=True)
+class AccountChange:
+    user: UserView
+    sessions_ended: int  # the account's other logins, signed out by the change
+
+
+def _changed(
+    verified: User, kind: str, change: Callable[[Session, User], str], keep_session_id: int | None
+) -> AccountChange:
+    """Apply `change` to the account verified a moment ago, raise a security notice (P12) with
+    the text it returns, then sign out every other session: whoever made the change may be the
+    only one who should still be in."""
+    assert verified.id is not None
+    user_id = verified.id
     with session_scope() as s:
         user = s.get(User, user_id)
         if user is None:
             raise AccountError("Account not found.")
-        if not verify_password(current, user.password_hash):
-            raise AccountError("Your current password is not correct.")
-        if current == new:
-            raise AccountError("Choose a password different from your current one.")
-        try:
-            user.password_hash = hash_password(new)
-        except PasswordRejected as exc:
-            raise AccountError(str(exc)) from exc
+        if user.password_hash != verified.password_hash or user.email != verified.email:
+            raise AccountError("Your account changed meanwhile. Try again.")
+        text = change(s, user)
         user.updated_at = utcnow()
         s.add(user)
         s.add(
             Notice(
-                user_id=user_id, key=f"security:password:{user.updated_at.isoformat()}", level="info",
-                text="Your password was changed. If that was not you, contact support at once.",
-                link="/account",
+                user_id=user_id, key=f"security:{kind}:{user.updated_at.isoformat()}", level="info",
+                text=text + " If that was not you, contact support at once.", link="/account",
             )
         )
+        view = _view(user)
+    ended = sessions.end_other_sessions(user_id, keep_session_id)
+    return AccountChange(view, ended)
 
 
-def change_email(user_id: int, password: str, new_email: str) -> UserView:
+def change_password(
+    user_id: int, current: str, new: str, *, keep_session_id: int | None = None, ip: str = ""
+) -> AccountChange:
+    """Set a new password after a throttled check of the current one; other sessions end."""
+    if current == new:
+        raise AccountError("Choose a password different from your current one.")
+    try:
+        check_password_rules(new)
+    except PasswordRejected as exc:
+        raise AccountError(str(exc)) from exc
+    verified = verify_current_password(user_id, current, ip=ip)
+    new_hash = hash_password(new)
+
+    def apply(_s: Session, user: User) -> str:
+        user.password_hash = new_hash
+        return "Your password was changed."
+
+    return _changed(verified, "password_changed", apply, keep_session_id)
+
+
+def change_email(
+    user_id: int, password: str, new_email: str, *, keep_session_id: int | None = None, ip: str = ""
+) -> AccountChange:
+    """Move the account to a new email after a throttled password check; other sessions end."""
     normalized = normalize_email(new_email)
-    with session_scope() as s:
-        user = s.get(User, user_id)
-        if user is None:
-            raise AccountError("Account not found.")
-        if not verify_password(password, user.password_hash):
-            raise AccountError("Your current password is not correct.")
-        if normalized == user.email:
-            return _view(user)
+    verified = verify_current_password(user_id, password, ip=ip)
+    if normalized == verified.email:
+        return AccountChange(_view(verified), 0)
+
+    def apply(s: Session, user: User) -> str:
         if s.exec(select(User.id).where(User.email == normalized)).first() is not None:
             raise AccountError("Another account already uses this email.")
         user.email = normalized
-        user.updated_at = utcnow()
-        s.add(user)
-        return _view(user)
+        return f"The email of your account was changed to {normalized}."
+
+    return _changed(verified, "email_changed", apply, keep_session_id)
 
 
 def set_marketing_opt_in(user_id: int, opt_in: bool) -> None:

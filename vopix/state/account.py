@@ -20,6 +20,10 @@ def _ago(seconds: float) -> str:
     return f"{int(seconds // 86400)} days ago"
 
 
+def _signed_out(n: int) -> str:
+    return f" Signed out {n} other session{'s' if n != 1 else ''}." if n else ""
+
+
 class AccountState(SessionState):
     session_rows: list[dict[str, str]] = []
     marketing_opt_in: bool = False
@@ -95,16 +99,15 @@ class AccountState(SessionState):
             self.password_error = "The two new passwords do not match."
             return None
         try:
-            await asyncio.to_thread(
-                accounts.change_password, user_id, str(form.get("current_password", "")), new
+            # The check of the current password is throttled like a login; other sessions end.
+            change = await asyncio.to_thread(
+                accounts.change_password, user_id, str(form.get("current_password", "")), new,
+                keep_session_id=self._session_id, ip=self.router.session.client_ip,
             )
         except accounts.AccountError as exc:
             self.password_error = str(exc)
             return None
-        n = await asyncio.to_thread(sessions.end_other_sessions, user_id, self._session_id)
-        self.password_message = "Password changed." + (
-            f" Signed out {n} other session{'s' if n != 1 else ''}." if n else ""
-        )
+        self.password_message = "Password changed." + _signed_out(change.sessions_ended)
         await self._load(user_id)
         return None
 
@@ -115,14 +118,16 @@ class AccountState(SessionState):
         if user_id is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            user = await asyncio.to_thread(
-                accounts.change_email, user_id, str(form.get("password", "")), str(form.get("email", ""))
+            change = await asyncio.to_thread(
+                accounts.change_email, user_id, str(form.get("password", "")), str(form.get("email", "")),
+                keep_session_id=self._session_id, ip=self.router.session.client_ip,
             )
         except accounts.AccountError as exc:
             self.email_error = str(exc)
             return None
-        self.user_email = user.email
-        self.email_message = f"Your email is now {user.email}."
+        self.user_email = change.user.email
+        self.email_message = f"Your email is now {change.user.email}." + _signed_out(change.sessions_ended)
+        await self._load(user_id)
         return None
 
     @rx.event
