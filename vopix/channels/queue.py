@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
+from vopix.core.kinds import InboundStage, InboundStatus, OutboundStatus
 from vopix.db import get_engine, session_scope
 from vopix.models import InboundEvent, Message, OutboundMessage
 
@@ -35,7 +36,10 @@ KEEP_EVENTS = timedelta(days=8)  # WhatsApp retries deliveries for up to 7 days
 KEEP_OUTBOUND = timedelta(days=30)
 _T = InboundEvent.__table__  # type: ignore[attr-defined]
 _sqlite_ingest_lock = threading.Lock()
-_STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+_STATUS_RANK = {
+    OutboundStatus.QUEUED: 0, OutboundStatus.SENT: 1, OutboundStatus.DELIVERED: 2, OutboundStatus.READ: 3,
+}
+_UNFINISHED = (InboundStatus.PENDING, InboundStatus.PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,8 @@ def store_events(channel: str, events: list[NewEvent], now: datetime | None = No
             "channel": channel,
             "external_id": e.external_id[:128],
             "payload": e.payload if isinstance(e.payload, str) else _compact(e.payload),
-            "status": "pending",
-            "stage": "received",
+            "status": InboundStatus.PENDING,
+            "stage": InboundStage.RECEIVED,
             "attempts": 0,
             "worker": "",
             "sender_hash": e.sender_hash,
@@ -113,11 +117,14 @@ def claim(worker_id: str, now: datetime | None = None, lease: timedelta | None =
     moment = now or utcnow()
     stale = moment - (LEASE if lease is None else lease)
     e, older = _T, aliased(InboundEvent, name="older")
-    claimable = or_(e.c.status == "pending", and_(e.c.status == "processing", e.c.claimed_at < stale))
+    claimable = or_(
+        e.c.status == InboundStatus.PENDING,
+        and_(e.c.status == InboundStatus.PROCESSING, e.c.claimed_at < stale),
+    )
     unfinished_before = exists().where(
         older.sender_hash == e.c.sender_hash,
         col(older.id) < e.c.id,
-        col(older.status).in_(("pending", "processing")),
+        col(older.status).in_(_UNFINISHED),
     )
     pick = (
         select(e.c.id)
@@ -130,7 +137,10 @@ def claim(worker_id: str, now: datetime | None = None, lease: timedelta | None =
     stmt = (
         update(e)
         .where(e.c.id == pick, claimable)
-        .values(status="processing", worker=worker_id[:40], claimed_at=moment, attempts=e.c.attempts + 1)
+        .values(
+            status=InboundStatus.PROCESSING, worker=worker_id[:40], claimed_at=moment,
+            attempts=e.c.attempts + 1,
+        )
         .returning(
             e.c.id, e.c.channel, e.c.external_id, e.c.payload, e.c.stage, e.c.attempts,
             e.c.user_id, e.c.conversation_id, e.c.user_message_id,
@@ -155,7 +165,9 @@ def heartbeat(event_id: int, worker_id: str, now: datetime | None = None) -> Non
     with get_engine().begin() as conn:
         conn.execute(
             update(_T)
-            .where(_T.c.id == event_id, _T.c.worker == worker_id[:40], _T.c.status == "processing")
+            .where(
+                _T.c.id == event_id, _T.c.worker == worker_id[:40], _T.c.status == InboundStatus.PROCESSING
+            )
             .values(claimed_at=now or utcnow())
         )
 
@@ -166,7 +178,7 @@ def pending_count() -> int:
     with get_engine().connect() as conn:
         return int(
             conn.execute(
-                select(func.count()).select_from(_T).where(_T.c.status.in_(("pending", "processing")))
+                select(func.count()).select_from(_T).where(_T.c.status.in_(_UNFINISHED))
             ).scalar()
             or 0
         )
@@ -182,7 +194,7 @@ def store_user_message(
         if ev is None:
             raise history.NotFound("event not found")
         msg = history.insert_message(s, user_id, conversation_id, "user", content, channel=channel)
-        ev.stage, ev.user_id = "stored", user_id
+        ev.stage, ev.user_id = InboundStage.STORED, user_id
         ev.conversation_id, ev.user_message_id = conversation_id, msg.id
         s.add(ev)
         return msg.id
@@ -220,7 +232,7 @@ def queue_reply(
         if event_id is not None:
             ev = s.get(InboundEvent, event_id)
             if ev is not None:
-                ev.stage = "answered"
+                ev.stage = InboundStage.ANSWERED
                 s.add(ev)
         s.flush()
         return [Outbound(r.id or 0, user_id, channel, r.seq, r.kind, r.body) for r in rows]
@@ -230,7 +242,10 @@ def queued_for(event_id: int) -> list[Outbound]:
     with session_scope() as s:
         rows = s.execute(
             select(OutboundMessage)
-            .where(col(OutboundMessage.inbound_event_id) == event_id, col(OutboundMessage.status) == "queued")
+            .where(
+                col(OutboundMessage.inbound_event_id) == event_id,
+                col(OutboundMessage.status) == OutboundStatus.QUEUED,
+            )
             .order_by(col(OutboundMessage.seq))
         ).scalars()
         return [Outbound(r.id or 0, r.user_id, r.channel, r.seq, r.kind, r.body) for r in rows]
@@ -243,12 +258,13 @@ def mark_sent(outbound_id: int, provider_message_id: str | None) -> None:
             update(OutboundMessage)
             .where(col(OutboundMessage.id) == outbound_id)
             .values(
-                status="sent", provider_message_id=provider_message_id, body="", sent_at=now, status_at=now
+                status=OutboundStatus.SENT, provider_message_id=provider_message_id, body="",
+                sent_at=now, status_at=now,
             )
         )
 
 
-def mark_failed(outbound_id: int, error: str, status: str = "failed") -> None:
+def mark_failed(outbound_id: int, error: str, status: OutboundStatus = OutboundStatus.FAILED) -> None:
     with session_scope() as s:
         s.exec(  # type: ignore[call-overload]
             update(OutboundMessage)
@@ -262,8 +278,11 @@ def skip_queued(event_id: int, reason: str) -> int:
     with session_scope() as s:
         n = s.exec(  # type: ignore[call-overload]
             update(OutboundMessage)
-            .where(col(OutboundMessage.inbound_event_id) == event_id, col(OutboundMessage.status) == "queued")
-            .values(status="skipped", error=reason[:300], body="", status_at=utcnow())
+            .where(
+                col(OutboundMessage.inbound_event_id) == event_id,
+                col(OutboundMessage.status) == OutboundStatus.QUEUED,
+            )
+            .values(status=OutboundStatus.SKIPPED, error=reason[:300], body="", status_at=utcnow())
         ).rowcount
         return int(n or 0)
 
@@ -287,10 +306,10 @@ def apply_status(
         ).scalars().first()
         if row is None:
             return None
-        if status == "failed":
-            if row.status == "failed":
+        if status == OutboundStatus.FAILED:
+            if row.status == OutboundStatus.FAILED:
                 return None
-            row.status, row.error = "failed", error[:300]
+            row.status, row.error = OutboundStatus.FAILED, error[:300]
         elif status in _STATUS_RANK and _STATUS_RANK[status] > _STATUS_RANK.get(row.status, 99):
             row.status = status
         else:
@@ -323,7 +342,9 @@ def retry_soon(event: Claimed, worker_id: str, now: datetime | None = None) -> N
     with get_engine().begin() as conn:
         conn.execute(
             update(_T)
-            .where(_T.c.id == event.id, _T.c.worker == worker_id[:40], _T.c.status == "processing")
+            .where(
+                _T.c.id == event.id, _T.c.worker == worker_id[:40], _T.c.status == InboundStatus.PROCESSING
+            )
             .values(claimed_at=moment)
         )
 
@@ -336,7 +357,7 @@ def attempts_spent(event: Claimed) -> bool:
 def give_up_if_exhausted(event: Claimed) -> bool:
     if event.attempts <= MAX_ATTEMPTS:
         return False
-    finish(event.id, "gave_up", status="failed")
+    finish(event.id, "gave_up", status=InboundStatus.FAILED)
     return True
 
 
@@ -345,14 +366,14 @@ def purge(now: datetime) -> int:
     with session_scope() as s:
         n = s.exec(  # type: ignore[call-overload]
             delete(InboundEvent).where(
-                col(InboundEvent.status).in_(("done", "failed")),
+                col(InboundEvent.status).in_((InboundStatus.DONE, InboundStatus.FAILED)),
                 col(InboundEvent.received_at) < now - KEEP_EVENTS,
             )
         ).rowcount
         s.exec(  # type: ignore[call-overload]
             delete(OutboundMessage).where(
                 col(OutboundMessage.created_at) < now - KEEP_OUTBOUND,
-                col(OutboundMessage.status) != "queued",
+                col(OutboundMessage.status) != OutboundStatus.QUEUED,
             )
         )
         return int(n or 0)

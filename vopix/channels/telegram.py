@@ -19,6 +19,7 @@ from vopix.channels import links, queue, turns
 from vopix.channels.formatting import markdown_to_telegram_html, split_for_telegram
 from vopix.channels.telegram_protocol import MalformedPayload, deep_link, parse_update
 from vopix.core import http
+from vopix.core.kinds import InboundStage
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.channels.telegram")
@@ -95,7 +96,7 @@ async def handle(event: queue.Claimed) -> None:
         return
     transport = TelegramTransport()
     to = str(inbound.chat_id)
-    if event.stage != "received" and event.user_id is not None:
+    if event.stage != InboundStage.RECEIVED and event.user_id is not None:
         await turns.answer(event, transport, event.user_id, to, inbound.text or "")
         return
     user_id = await asyncio.to_thread(links.find_user, CHANNEL, to)

@@ -13,6 +13,7 @@ from typing import Protocol
 from vopix.channels import queue
 from vopix.core import usage
 from vopix.core.agent import history, runtime
+from vopix.core.kinds import InboundStage, InboundStatus, TurnEventKind
 
 log = logging.getLogger("vopix.channels")
 
@@ -50,12 +51,12 @@ async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:
     steps: list[str] = []
     current: list[str] = []
     async for event in runtime.respond(user_id, conversation_id, channel=channel):
-        if event.kind == "text":
+        if event.kind == TurnEventKind.TEXT:
             current.append(event.text)
-        elif event.kind in ("tool_result", "done", "error"):
+        elif event.kind in (TurnEventKind.TOOL_RESULT, TurnEventKind.DONE, TurnEventKind.ERROR):
             steps.append("".join(current).strip())
             current = []
-            if event.kind == "error":
+            if event.kind == TurnEventKind.ERROR:
                 steps.append(event.text.strip())
     steps.append("".join(current).strip())
     return "\n\n".join(t for t in steps if t)
@@ -74,7 +75,9 @@ async def answer(
             raise
         log.error("%s event %s failed on its last attempt: %s", transport.channel, event.id,
                   type(exc).__name__)
-        await asyncio.to_thread(queue.finish, event.id, "gave_up", status="failed", user_id=user_id)
+        await asyncio.to_thread(
+            queue.finish, event.id, "gave_up", status=InboundStatus.FAILED, user_id=user_id
+        )
         with contextlib.suppress(Exception):
             await transport.send_plain(to, COULD_NOT_ANSWER)
 
@@ -85,13 +88,13 @@ async def _answer_stages(
     channel = transport.channel
     conversation_id, message_id = event.conversation_id, event.user_message_id
     stage = event.stage
-    if stage == "received":
+    if stage == InboundStage.RECEIVED:
         conversation_id = await asyncio.to_thread(history.conversation_for_channel, user_id)
         message_id = await asyncio.to_thread(
             queue.store_user_message, event.id, user_id, conversation_id, text, channel
         )
-        stage = "stored"
-    if stage == "stored":
+        stage = InboundStage.STORED
+    if stage == InboundStage.STORED:
         assert conversation_id is not None and message_id is not None
         if event.attempts > 1:  # resumed after a crash or restart mid-turn
             await asyncio.to_thread(queue.abandon_partial_replies, user_id, conversation_id, message_id)

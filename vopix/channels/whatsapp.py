@@ -27,6 +27,7 @@ from vopix.channels.whatsapp_protocol import (
 )
 from vopix.core import http
 from vopix.core.clock import utcnow
+from vopix.core.kinds import InboundStage, OutboundStatus
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.channels.whatsapp")
@@ -85,7 +86,7 @@ def ingest(body: object) -> int:
     stored = queue.store_events(CHANNEL, events)
     for st in batch.statuses:
         changed = queue.apply_status(st.id, st.status, st.timestamp, st.error_title or "")
-        if changed and changed[1] == "failed" and st.error_code == REENGAGEMENT_ERROR_CODE:
+        if changed and changed[1] == OutboundStatus.FAILED and st.error_code == REENGAGEMENT_ERROR_CODE:
             turns.window_notice(changed[0], None, CHANNEL, st.timestamp, "WhatsApp refused a reply.")
     return stored
 
@@ -103,7 +104,7 @@ async def handle(event: queue.Claimed) -> None:
         await asyncio.to_thread(queue.finish, event.id, "ignored")
         return
     transport = WhatsAppTransport()
-    if event.stage != "received" and event.user_id is not None:
+    if event.stage != InboundStage.RECEIVED and event.user_id is not None:
         await turns.answer(event, transport, event.user_id, to, text or "")
         return
     code = links.parse_link_command(text) if kind == "text" else None
@@ -205,7 +206,9 @@ class WhatsAppTransport:
         cfg = get_settings()
         conversation_id = await asyncio.to_thread(queue.conversation_of, event_id)
         if not cfg.whatsapp_template_name:
-            await asyncio.to_thread(queue.mark_failed, item.id, "no template configured", "skipped")
+            await asyncio.to_thread(
+                queue.mark_failed, item.id, "no template configured", OutboundStatus.SKIPPED
+            )
             reason = "No template message is configured, so nothing was sent there."
         else:
             try:

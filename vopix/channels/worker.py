@@ -20,6 +20,7 @@ from datetime import timedelta
 from vopix.channels import links, queue, telegram, whatsapp
 from vopix.core import http
 from vopix.core.jobs import Job, register_job
+from vopix.core.kinds import InboundStatus
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.channels.worker")
@@ -66,7 +67,7 @@ async def process(event: queue.Claimed, wid: str) -> None:
     try:
         handler = HANDLERS.get(event.channel)
         if handler is None:
-            await asyncio.to_thread(queue.finish, event.id, "unknown_channel", status="failed")
+            await asyncio.to_thread(queue.finish, event.id, "unknown_channel", status=InboundStatus.FAILED)
         else:
             await handler(event)
     except asyncio.CancelledError:
@@ -78,7 +79,7 @@ async def process(event: queue.Claimed, wid: str) -> None:
         # A failing event must not hold its chat for long: retry after a short back-off, and
         # after the last attempt end it, so the chat's next message goes on at once.
         if queue.attempts_spent(event):
-            await asyncio.to_thread(queue.finish, event.id, "gave_up", status="failed")
+            await asyncio.to_thread(queue.finish, event.id, "gave_up", status=InboundStatus.FAILED)
         else:
             await asyncio.to_thread(queue.retry_soon, event, wid)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vopix.components.ui import alert, confirm_action, empty_state, page_shell
+from vopix.core.kinds import MessageStatus
 from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
 
@@ -141,7 +142,7 @@ def _tool_message(m: rx.Var) -> rx.Component:
         rx.el.p("Arguments: ", rx.el.code(m["tool_args"])),
         rx.el.pre(m["content"], class_name="vx-pre"),
         rx.cond(
-            m["status"] == "awaiting_confirmation",
+            m["status"] == MessageStatus.AWAITING_CONFIRMATION.value,
             rx.el.div(
                 rx.el.button(
                     "Confirm",
@@ -158,7 +159,7 @@ def _tool_message(m: rx.Var) -> rx.Component:
                 class_name="vx-row",
             ),
         ),
-        open=m["status"] == "awaiting_confirmation",
+        open=m["status"] == MessageStatus.AWAITING_CONFIRMATION.value,
         class_name="vx-tool",
     )
 
@@ -190,9 +191,12 @@ def _message(m: rx.Var) -> rx.Component:
                 class_name="vx-who",
             ),
             rx.cond(m["channel"] != "", rx.el.span(m["channel"], class_name="vx-badge")),
-            rx.cond(m["status"] == "stopped", rx.el.span("stopped", class_name="vx-badge vx-badge-muted")),
             rx.cond(
-                (m["id"] != "") & (m["status"] != "streaming"),
+                m["status"] == MessageStatus.STOPPED.value,
+                rx.el.span("stopped", class_name="vx-badge vx-badge-muted"),
+            ),
+            rx.cond(
+                (m["id"] != "") & (m["status"] != MessageStatus.STREAMING.value),
                 rx.el.button(
                     "Delete",
                     on_click=ChatState.delete_message(m["id"]),
@@ -205,7 +209,7 @@ def _message(m: rx.Var) -> rx.Component:
         ),
         rx.el.div(body, class_name="vx-msg-body"),
         class_name="vx-msg vx-msg-" + m["role"].to(str),
-        aria_busy=m["status"] == "streaming",
+        aria_busy=m["status"] == MessageStatus.STREAMING.value,
     )
 
 

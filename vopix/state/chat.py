@@ -11,6 +11,7 @@ import reflex as rx
 from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
 from vopix.core.agent.history import MessageView
+from vopix.core.kinds import MessageStatus, TurnEventKind
 from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
 
 CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsApp"}
@@ -201,7 +202,7 @@ class ChatState(SessionState):
                 conversation_id=conversation_id or None,
                 should_stop=should_stop,
             ):
-                if event.kind == "text":
+                if event.kind == TurnEventKind.TEXT:
                     pending += event.text
                     if time.monotonic() - last_flush < FLUSH_EVERY_S:
                         continue
@@ -215,7 +216,8 @@ class ChatState(SessionState):
                     if not self._owned_by(user_id):
                         continue
                     if pending:
-                        self._append_text(pending, event.message_id if event.kind == "done" else None)
+                        done = event.kind == TurnEventKind.DONE
+                        self._append_text(pending, event.message_id if done else None)
                         pending = ""
                     self._apply(event)
         finally:
@@ -224,8 +226,10 @@ class ChatState(SessionState):
                     if pending:
                         self._append_text(pending, None)
                     self.streaming = False
-                    if self.messages and self.messages[-1]["status"] == "streaming":
-                        self.messages[-1]["status"] = "stopped" if self.stop_requested else "complete"
+                    if self.messages and self.messages[-1]["status"] == MessageStatus.STREAMING:
+                        self.messages[-1]["status"] = (
+                            MessageStatus.STOPPED if self.stop_requested else MessageStatus.COMPLETE
+                        )
                         self.messages = list(self.messages)
                     await self._refresh_conversations(user_id)
                     await self._refresh_notices(user_id)
@@ -234,9 +238,9 @@ class ChatState(SessionState):
         if (
             not self.messages
             or self.messages[-1]["role"] != "assistant"
-            or self.messages[-1]["status"] != "streaming"
+            or self.messages[-1]["status"] != MessageStatus.STREAMING
         ):
-            self.messages.append({**_blank("assistant"), "status": "streaming"})
+            self.messages.append({**_blank("assistant"), "status": MessageStatus.STREAMING})
         last = self.messages[-1]
         last["content"] += text
         if message_id:
@@ -244,13 +248,13 @@ class ChatState(SessionState):
         self.messages = list(self.messages)
 
     def _apply(self, event: runtime.TurnEvent) -> None:
-        if event.kind == "user_message":
+        if event.kind == TurnEventKind.USER_MESSAGE:
             self.current_id = event.conversation_id or self.current_id
             for m in reversed(self.messages):
                 if m["role"] == "user" and m["id"] == "":
                     m["id"] = str(event.message_id)
                     break
-        elif event.kind == "tool_result":
+        elif event.kind == TurnEventKind.TOOL_RESULT:
             self._finish_streaming()
             row = {
                 **_blank("tool"),
@@ -259,15 +263,16 @@ class ChatState(SessionState):
                 "tool_name": str(event.data.get("name", "")),
                 "tool_args": str(event.data.get("arguments", "")),
             }
-            if event.text.startswith("Waiting: the person has been asked to confirm"):
-                row["status"] = "awaiting_confirmation"
+            if event.data.get("status") == MessageStatus.AWAITING_CONFIRMATION:
+                row["status"] = MessageStatus.AWAITING_CONFIRMATION
             self.messages.append(row)
-        elif event.kind == "done":
-            if self.messages and self.messages[-1]["status"] == "streaming":
-                self.messages[-1]["status"] = "stopped" if event.data.get("stopped") else "complete"
+        elif event.kind == TurnEventKind.DONE:
+            if self.messages and self.messages[-1]["status"] == MessageStatus.STREAMING:
+                stopped = bool(event.data.get("stopped"))
+                self.messages[-1]["status"] = MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
                 if event.message_id:
                     self.messages[-1]["id"] = str(event.message_id)
-        elif event.kind == "error":
+        elif event.kind == TurnEventKind.ERROR:
             self._finish_streaming(error=True)
             self.messages.append(
                 {**_blank("notice"), "id": str(event.message_id or ""), "content": event.text}
@@ -275,8 +280,8 @@ class ChatState(SessionState):
         self.messages = list(self.messages)
 
     def _finish_streaming(self, error: bool = False) -> None:
-        if self.messages and self.messages[-1]["status"] == "streaming":
-            self.messages[-1]["status"] = "error" if error else "complete"
+        if self.messages and self.messages[-1]["status"] == MessageStatus.STREAMING:
+            self.messages[-1]["status"] = MessageStatus.ERROR if error else MessageStatus.COMPLETE
 
     # -- tool confirmation -------------------------------------------------------------------
     @rx.event
@@ -291,7 +296,8 @@ class ChatState(SessionState):
             return None
         for m in self.messages:
             if m["id"] == message_id:
-                m["content"], m["status"] = result, "complete" if approve else "cancelled"
+                m["content"] = result
+                m["status"] = MessageStatus.COMPLETE if approve else MessageStatus.CANCELLED
         self.messages = list(self.messages)
         return None
 
@@ -394,7 +400,7 @@ def _blank(role: str) -> dict[str, str]:
         "role": role,
         "content": "",
         "channel": "",
-        "status": "complete",
+        "status": MessageStatus.COMPLETE,
         "tool_name": "",
         "tool_args": "",
         "time": "",

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
 from vopix.core.fulltext import fts5_match, prefix_tsquery, query_words
+from vopix.core.kinds import MessageStatus
 from vopix.db import core, session_scope
 from vopix.models import Conversation, Message
 
@@ -148,7 +149,7 @@ def add_message(
     content: str,
     *,
     channel: str = "web",
-    status: str = "complete",
+    status: str = MessageStatus.COMPLETE,
     tool_name: str | None = None,
     tool_call_id: str | None = None,
     tool_args: str | None = None,
@@ -169,7 +170,7 @@ def insert_message(
     content: str,
     *,
     channel: str = "web",
-    status: str = "complete",
+    status: str = MessageStatus.COMPLETE,
     tool_name: str | None = None,
     tool_call_id: str | None = None,
     tool_args: str | None = None,

@@ -11,8 +11,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from vopix.core import usage
 from vopix.core.agent import history, profile
 from vopix.core.agent.context import TRIMMED_NOTE, fit_history, system_prompt, to_chat_messages
@@ -24,6 +22,7 @@ from vopix.core.agent.tools import (
     tools_for,
 )
 from vopix.core.clock import utcnow
+from vopix.core.kinds import MessageStatus, TurnEventKind
 from vopix.core.providers import (
     ChatMessage,
     Done,
@@ -53,27 +52,11 @@ StopCheck = Callable[[], Awaitable[bool]]
 
 @dataclass
 class TurnEvent:
-    """kind: user_message | text | tool_call | tool_result | notice | done | error"""
-
-    kind: str
+    kind: TurnEventKind
     text: str = ""
     message_id: int | None = None
     conversation_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-
-_clients: dict[int, httpx.AsyncClient] = {}
-
-
-def _client() -> httpx.AsyncClient:
-    """One pooled HTTP client per event loop (connections to providers are reused)."""
-    loop_id = id(asyncio.get_running_loop())
-    client = _clients.get(loop_id)
-    if client is None or client.is_closed:
-        client = _clients[loop_id] = httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=10.0), limits=httpx.Limits(max_connections=200)
-        )
-    return client
 
 
 def _provider_failure_text(err: ProviderError) -> str:
@@ -104,14 +87,14 @@ async def run_turn(
     """Save the person's message, then answer it (see `respond`)."""
     content = (text or "").strip()
     if not content:
-        yield TurnEvent("error", "Write a message first.")
+        yield TurnEvent(TurnEventKind.ERROR, "Write a message first.")
         return
     if conversation_id is None:
         conversation_id = (await asyncio.to_thread(history.create_conversation, user_id)).id
     # One thread hop saves the message and prepares the answer; the message is kept whatever
     # the preparation decides (quota, provider) or raises.
     msg_id, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel, content)
-    yield TurnEvent("user_message", content, msg_id, conversation_id)
+    yield TurnEvent(TurnEventKind.USER_MESSAGE, content, msg_id, conversation_id)
     async for event in _answer(user_id, conversation_id, channel, outcome, should_stop):
         yield event
 
@@ -120,7 +103,7 @@ async def _notice(user_id: int, conversation_id: int, text: str, channel: str) -
     m = await asyncio.to_thread(
         history.add_message, user_id, conversation_id, "notice", text, channel=channel
     )
-    return TurnEvent("error", text, m.id, conversation_id)
+    return TurnEvent(TurnEventKind.ERROR, text, m.id, conversation_id)
 
 
 @dataclass
@@ -184,7 +167,7 @@ def _save_step(
     with session_scope() as s:
         for u in usages:
             usage.count_api_call(s, user_id, model, u.input_tokens, u.output_tokens)
-        if not text and status == "complete":
+        if not text and status == MessageStatus.COMPLETE:
             return None
         return history.insert_message(
             s, user_id, conversation_id, "assistant", text, channel=channel, status=status
@@ -217,7 +200,7 @@ async def _answer(
     if isinstance(prep, str):
         yield await _notice(user_id, conversation_id, prep, channel)
         return
-    provider = make_provider(prep.config, _client())
+    provider = make_provider(prep.config)  # on the shared provider pool (core/http.py)
     messages, model = prep.messages, prep.config.model
 
     for _step in range(MAX_STEPS):
@@ -230,7 +213,7 @@ async def _answer(
             async for event in stream_with_retry(provider, messages, prep.specs):
                 if isinstance(event, TextDelta):
                     text_parts.append(event.text)
-                    yield TurnEvent("text", event.text, None, conversation_id)
+                    yield TurnEvent(TurnEventKind.TEXT, event.text, None, conversation_id)
                     if should_stop and time.monotonic() - last_check >= STOP_CHECK_EVERY_S:
                         last_check = time.monotonic()
                         if await should_stop():
@@ -242,30 +225,31 @@ async def _answer(
                     usages.append(event.usage)
         except ProviderError as err:
             await asyncio.to_thread(
-                _save_step, user_id, conversation_id, channel, "".join(text_parts), "error", model, usages
+                _save_step, user_id, conversation_id, channel, "".join(text_parts),
+                MessageStatus.ERROR, model, usages,
             )
             yield await _notice(user_id, conversation_id, _provider_failure_text(err), channel)
             return
         text = "".join(text_parts)
-        status = "stopped" if stopped else "complete"
+        status = MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
         message_id = await asyncio.to_thread(
             _save_step, user_id, conversation_id, channel, text, status, model, usages
         )
         if stopped:
-            yield TurnEvent("done", text, message_id, conversation_id, {"stopped": True})
+            yield TurnEvent(TurnEventKind.DONE, text, message_id, conversation_id, {"stopped": True})
             return
         if not calls:
-            yield TurnEvent("done", text, message_id, conversation_id)
+            yield TurnEvent(TurnEventKind.DONE, text, message_id, conversation_id)
             return
         messages.append(ChatMessage("assistant", text, tool_calls=calls))
         for call in calls:
-            result, row_id = await _run_call(user_id, conversation_id, channel, call)
+            result, row_id, status = await _run_call(user_id, conversation_id, channel, call)
             yield TurnEvent(
-                "tool_result",
+                TurnEventKind.TOOL_RESULT,
                 result,
                 row_id,
                 conversation_id,
-                {"name": call.name, "arguments": call.arguments},
+                {"name": call.name, "arguments": call.arguments, "status": status},
             )
             messages.append(ChatMessage("tool", result, tool_call_id=call.id, name=call.name))
     yield await _notice(
@@ -276,10 +260,12 @@ async def _answer(
     )
 
 
-async def _run_call(user_id: int, conversation_id: int, channel: str, call: ToolCall) -> tuple[str, int]:
+async def _run_call(
+    user_id: int, conversation_id: int, channel: str, call: ToolCall
+) -> tuple[str, int, MessageStatus]:
     tool = get_tool(call.name)
     args_json = json.dumps(call.arguments, ensure_ascii=False)[:8000]
-    status = "complete"
+    status = MessageStatus.COMPLETE
     if tool is None or tool not in await asyncio.to_thread(tools_for, user_id):
         result = f"Error: there is no tool named {call.name}."
     elif tool.needs_confirmation and channel not in CHANNELS_WITH_CONFIRMATION:
@@ -287,13 +273,13 @@ async def _run_call(user_id: int, conversation_id: int, channel: str, call: Tool
             f"Refused: {call.name} needs the person's confirmation, which only the web app "
             f"can give. Nothing was changed. Suggest doing it from the web app."
         )
-        status = "refused"
+        status = MessageStatus.REFUSED
     elif tool.needs_confirmation:
         result = (
             "Waiting: the person has been asked to confirm this in the chat. Nothing has "
             "happened yet; tell them to press Confirm if they want it."
         )
-        status = "awaiting_confirmation"
+        status = MessageStatus.AWAITING_CONFIRMATION
     else:
         ctx = ToolContext(user_id=user_id, conversation_id=conversation_id, channel=channel)
         result = (await call_tool(tool, ctx, call.arguments))[:MAX_TOOL_RESULT_CHARS]
@@ -309,24 +295,28 @@ async def _run_call(user_id: int, conversation_id: int, channel: str, call: Tool
         tool_call_id=call.id[:100],
         tool_args=args_json,
     )
-    return result, row.id
+    return result, row.id, status
 
 
 async def confirm_tool_call(user_id: int, message_id: int, approve: bool) -> str:
     """The person's answer to a tool call waiting for confirmation (web chat only)."""
     row = await asyncio.to_thread(history.get_message, user_id, message_id)
     if row.role != "tool" or not row.tool_name or not await asyncio.to_thread(
-        history.claim_status, user_id, message_id, "awaiting_confirmation", "confirming"
+        history.claim_status,
+        user_id,
+        message_id,
+        MessageStatus.AWAITING_CONFIRMATION,
+        MessageStatus.CONFIRMING,
     ):
         # Not waiting, or another tab's click got there first: the action runs once.
         raise history.NotFound("nothing is waiting for confirmation here")
     tool = get_tool(row.tool_name)
     if not approve or tool is None:
         result = "Cancelled by the person. Nothing was changed."
-        status = "cancelled"
+        status = MessageStatus.CANCELLED
     else:
         ctx = ToolContext(user_id, row.conversation_id, "web", confirmed=True)
         result = (await call_tool(tool, ctx, json.loads(row.tool_args or "{}")))[:MAX_TOOL_RESULT_CHARS]
-        status = "complete"
+        status = MessageStatus.COMPLETE
     await asyncio.to_thread(history.update_message, user_id, message_id, content=result, status=status)
     return result

@@ -1,0 +1,62 @@
+"""The statuses, kinds and stages the platform stores and passes around, one enum each.
+
+They are StrEnums: stored as their plain text, equal to it, so rows written before them read
+back the same. Code compares members, never prose or key prefixes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    ERROR = "error"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # a tool call waits for the person
+    CONFIRMING = "confirming"  # their Confirm is running it (claimed once)
+    CANCELLED = "cancelled"
+    REFUSED = "refused"  # a confirmation the channel cannot ask for
+
+
+class TurnEventKind(StrEnum):
+    USER_MESSAGE = "user_message"
+    TEXT = "text"
+    TOOL_RESULT = "tool_result"
+    DONE = "done"
+    ERROR = "error"
+
+
+class InboundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class InboundStage(StrEnum):
+    """How far processing of an inbound channel event got: a restart resumes from here."""
+
+    RECEIVED = "received"
+    STORED = "stored"  # the person's message is in the history
+    ANSWERED = "answered"  # the reply is queued as outbound rows
+    DONE = "done"
+
+
+class OutboundStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class NoticeKind(StrEnum):
+    """What an in-app notice is about; pages pick the notices they show by kind."""
+
+    GENERAL = "general"
+    QUOTA = "quota"
+    SECURITY = "security"
+    WHATSAPP_WINDOW = "whatsapp_window"
