@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pytest
 import pytest_asyncio
 
-from tests.fakes.ai_provider import FakeAIProvider, make_fixture
+# The agent's fake provider and a user pointed at it, shared with the agent tests.
+from tests.core.agent.conftest import agent_user, fake_ai  # noqa: F401
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
-
-fake_ai = make_fixture()
 
 
 @pytest.fixture
@@ -68,16 +67,3 @@ async def api(channels_env):
     transport = httpx.ASGITransport(app=AccessLogMiddleware(build_api()))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-
-
-@pytest.fixture
-def agent_user(make_user, fake_ai: FakeAIProvider) -> int:
-    """A user whose agent talks to the fake OpenAI-compatible provider."""
-    from vopix.core.agent import profile
-
-    user_id, _, _ = make_user()
-    profile.update_provider(
-        user_id, kind="openai", model="gpt-4o-mini", base_url=fake_ai.openai_base_url,
-        api_key="sk-test-abcdefghijklmnop1234",
-    )
-    return user_id

@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 import httpx
+from sqlmodel import select
 
 from tests.channels.conftest import TELEGRAM_SECRET, WHATSAPP_APP_SECRET
 from tests.fakes.whatsapp_api import signed_delivery
 from vopix.channels import links, worker
+from vopix.db import session_scope
+from vopix.models import InboundEvent
 
 
 async def post_update(api: httpx.AsyncClient, update: dict[str, Any], secret: str = TELEGRAM_SECRET) -> int:
@@ -29,6 +32,12 @@ async def post_whatsapp(api: httpx.AsyncClient, payload: dict[str, Any], secret:
 
 async def drain() -> int:
     return await worker.drain()
+
+
+def inbound_events() -> list[InboundEvent]:
+    """Every inbound event stored so far, oldest first."""
+    with session_scope() as s:
+        return list(s.exec(select(InboundEvent).order_by(InboundEvent.id)))
 
 
 def telegram_code(user_id: int) -> str:

@@ -6,26 +6,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
-from tests.channels.helpers import drain, link_telegram, link_whatsapp, post_update, post_whatsapp
+from tests.channels.helpers import (
+    drain,
+    inbound_events,
+    link_telegram,
+    link_whatsapp,
+    post_update,
+    post_whatsapp,
+)
 from tests.fakes.ai_provider import Reply
 from tests.fakes.telegram_api import make_text_update
 from tests.fakes.whatsapp_api import make_text_webhook
 from vopix.channels import queue, turns
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
-from vopix.db import session_scope
-from vopix.models import InboundEvent
 
 pytestmark = pytest.mark.asyncio
 CHAT = 555_000_222
 NUMBER = "15557654321"
-
-
-def _events() -> list[InboundEvent]:
-    with session_scope() as s:
-        return list(s.exec(select(InboundEvent).order_by(InboundEvent.id)))
 
 
 def _history(user_id: int) -> list[tuple[str, str]]:
@@ -42,7 +41,7 @@ async def test_a_telegram_message_with_a_lone_surrogate_is_answered(api, agent_u
     assert await drain() == 1
     assert [m["text"] for m in telegram_api.sent_messages] == ["Got it."]
     assert _history(agent_user) == [("user", "broken \ufffd emoji"), ("assistant", "Got it.")]
-    assert [(e.status, e.outcome) for e in _events()] == [("done", "answered")]
+    assert [(e.status, e.outcome) for e in inbound_events()] == [("done", "answered")]
 
 
 async def test_a_whatsapp_message_with_a_lone_surrogate_is_answered(api, agent_user, whatsapp_api, fake_ai) -> None:
@@ -51,7 +50,7 @@ async def test_a_whatsapp_message_with_a_lone_surrogate_is_answered(api, agent_u
     assert await post_whatsapp(api, make_text_webhook("wamid.SUR1", NUMBER, "half \udc00 a pair")) == 200
     assert await drain() == 1
     assert _history(agent_user) == [("user", "half \ufffd a pair"), ("assistant", "Got it.")]
-    assert [(e.status, e.outcome) for e in _events()] == [("done", "answered")]
+    assert [(e.status, e.outcome) for e in inbound_events()] == [("done", "answered")]
 
 
 async def test_a_poisoned_message_is_given_up_the_person_told_and_the_next_one_answered(
@@ -74,7 +73,7 @@ async def test_a_poisoned_message_is_given_up_the_person_told_and_the_next_one_a
     fake_ai.script(Reply("Hello to you."))
 
     await drain()
-    poisoned, after = _events()
+    poisoned, after = inbound_events()
     assert tries["n"] == queue.MAX_ATTEMPTS == poisoned.attempts
     assert (poisoned.status, poisoned.outcome, poisoned.payload) == ("failed", "gave_up", "")
     assert [m["text"] for m in telegram_api.sent_messages] == [turns.COULD_NOT_ANSWER, "Hello to you."]
@@ -93,7 +92,7 @@ async def test_after_a_failed_attempt_the_event_is_retried_within_seconds_not_a_
 
     monkeypatch.setattr(queue, "store_user_message", blip)
     assert await drain() == 1
-    [event] = _events()
+    [event] = inbound_events()
     assert (event.status, event.attempts) == ("processing", 1)
     retry_at = event.claimed_at + queue.LEASE  # the lease was cut short to the back-off
     assert queue.claim("another-worker", now=retry_at - timedelta(seconds=0.1)) is None

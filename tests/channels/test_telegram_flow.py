@@ -12,7 +12,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from tests.channels.helpers import drain, link_telegram, post_streamed, post_update, telegram_code
+from tests.channels.helpers import (
+    drain,
+    inbound_events,
+    link_telegram,
+    post_streamed,
+    post_update,
+    telegram_code,
+)
 from tests.fakes.ai_provider import Reply
 from tests.fakes.telegram_api import (
     html_to_plain,
@@ -26,15 +33,10 @@ from vopix.channels import links, telegram
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
 from vopix.db import session_scope
-from vopix.models import ChannelLink, InboundEvent, Message, OutboundMessage
+from vopix.models import ChannelLink, Message, OutboundMessage
 
 pytestmark = pytest.mark.asyncio
 CHAT = 555_000_111
-
-
-def _events() -> list[InboundEvent]:
-    with session_scope() as s:
-        return list(s.exec(select(InboundEvent).order_by(InboundEvent.id)))
 
 
 @pytest.mark.promise("P03")
@@ -72,7 +74,7 @@ async def test_link_then_a_telegram_conversation_lands_in_the_web_history(
     # The agent got the message through the person's chosen provider, with the channel known.
     assert "What's the weather?" in json.dumps(fake_ai.requests[-1].body["messages"])
     # Processed events keep no content; the outbound row keeps only delivery facts.
-    assert all(e.payload == "" and e.status == "done" for e in _events())
+    assert all(e.payload == "" and e.status == "done" for e in inbound_events())
     with session_scope() as s:
         [out] = s.exec(select(OutboundMessage)).all()
     assert out.status == "sent" and out.body == "" and out.provider_message_id
@@ -83,7 +85,7 @@ async def test_forged_or_missing_secret_is_refused_and_nothing_is_stored(api, te
     assert await post_update(api, update, secret="wrong-secret") == 403
     response = await api.post("/api/telegram/webhook", json=update)
     assert response.status_code == 403
-    assert _events() == []
+    assert inbound_events() == []
 
 
 async def test_a_repeated_update_is_answered_once(api, agent_user, telegram_api, fake_ai) -> None:
@@ -94,7 +96,7 @@ async def test_a_repeated_update_is_answered_once(api, agent_user, telegram_api,
     await drain()
     assert await post_update(api, update) == 200  # and again after we answered
     await drain()
-    assert len(_events()) == 1
+    assert len(inbound_events()) == 1
     assert len(telegram_api.sent_messages) == 1
     assert len(fake_ai.requests) == 1
 
@@ -119,7 +121,7 @@ async def test_malformed_bodies_get_400_and_are_logged_without_content(api, capl
         assert secret_text not in response.text
     assert "malformed body" in caplog.text
     assert secret_text not in caplog.text
-    assert _events() == []
+    assert inbound_events() == []
 
 
 async def test_a_huge_body_is_refused_without_reading_it_all(api) -> None:
@@ -133,7 +135,7 @@ async def test_a_huge_body_is_refused_without_reading_it_all(api) -> None:
     assert status == 413 and pulled <= MAX_BODY_BYTES + 64 * 1024
     status, pulled = await post_streamed("/api/telegram/webhook", {**secret, "Content-Length": str(big)}, big)
     assert status == 413 and pulled <= 64 * 1024
-    assert _events() == []
+    assert inbound_events() == []
 
 
 @pytest.mark.promise("P07")
@@ -152,7 +154,7 @@ async def test_an_unlinked_sender_gets_how_to_link_and_leaves_nothing_behind(api
         assert s.exec(select(ChannelLink)).all() == []
         assert s.exec(select(Message)).all() == []
         assert s.exec(select(OutboundMessage)).all() == []
-    for event in _events():
+    for event in inbound_events():
         assert event.payload == "" and event.user_id is None
         assert str(stranger) not in event.sender_hash and len(event.sender_hash) == 64
         assert "Bob" not in repr(event.model_dump())
@@ -252,7 +254,7 @@ async def test_group_chats_are_ignored(api, agent_user, telegram_api) -> None:
     await post_update(api, make_text_update(9101, -100123, "hello group", chat_type="group"))
     await drain()
     assert telegram_api.sent_messages == []
-    assert [e.outcome for e in _events()] == ["ignored"]
+    assert [e.outcome for e in inbound_events()] == ["ignored"]
 
 
 async def test_html_refused_by_telegram_falls_back_to_plain_text(api, agent_user, telegram_api, fake_ai) -> None:
@@ -276,4 +278,4 @@ async def test_a_blocked_bot_marks_the_reply_failed_and_moves_on(api, agent_user
     with session_scope() as s:
         [row] = s.exec(select(OutboundMessage)).all()
     assert row.status == "failed" and "blocked" in row.error
-    assert [e.status for e in _events()] == ["done"]
+    assert [e.status for e in inbound_events()] == ["done"]
