@@ -5,40 +5,27 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 
+from tests.state.conftest import set_cookie, state_of
 from vopix.channels import links
-from vopix.core import sessions, usage
+from vopix.core import usage
 from vopix.state.channels import ChannelsState
 
 pytestmark = pytest.mark.asyncio
 
 
-def _state(cookie: str = "") -> ChannelsState:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
-    return root.get_substate(ChannelsState.get_full_name().split(".")[1:])
-
-
 @pytest.fixture
-def page(make_user, settings_env):
+def page(logged_in, settings_env):
     settings_env(
         VOPIX_TELEGRAM_BOT_TOKEN="123:abc", VOPIX_TELEGRAM_BOT_USERNAME="vopix_bot",
         VOPIX_WHATSAPP_ACCESS_TOKEN="EAAG", VOPIX_WHATSAPP_PHONE_NUMBER_ID="1098",
         VOPIX_WHATSAPP_NUMBER="+1 555 000 9999",
     )
-
-    def make() -> tuple[int, ChannelsState]:
-        user_id, _, _ = make_user()
-        token, _ = sessions.start_session(user_id)
-        return user_id, _state(f"{sessions.COOKIE_NAME}={token}")
-
-    return make
+    return lambda: logged_in(ChannelsState)
 
 
 async def test_without_a_session_every_event_sends_to_login() -> None:
-    state = _state()
+    state = state_of(ChannelsState)
     for event in (state.load(), state.connect_telegram(), state.connect_whatsapp(), state.unlink("telegram")):
         assert "/login" in str(await event)
     assert state.telegram_link == "" and state.whatsapp_code == ""
@@ -93,6 +80,6 @@ async def test_wait_for_link_from_a_socket_without_the_cookie_shows_nothing(page
     _, state = page()
     await state.connect_whatsapp()
     links.redeem("whatsapp", state.whatsapp_code, "15551234567", "Ada")
-    state.parent_state.parent_state.router = RouterData.from_router_data({"headers": {"cookie": ""}})
+    set_cookie(state, "")
     await ChannelsState.event_handlers["wait_for_link"].fn(state)
     assert not state.whatsapp_linked and state.whatsapp_name == ""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 
+from tests.state.conftest import set_cookie
 from vopix.core import sessions
 from vopix.core.workspace import store
 from vopix.state.workspace import WorkspaceState
@@ -13,32 +12,12 @@ from vopix.state.workspace import WorkspaceState
 pytestmark = pytest.mark.asyncio
 
 
-def _state(cookie: str = "") -> WorkspaceState:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
-    return root.get_substate(WorkspaceState.get_full_name().split(".")[1:])
-
-
-def _set_cookie(state: WorkspaceState, cookie: str) -> None:
-    state.parent_state.parent_state.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
-
-
-@pytest.fixture
-def logged_in(make_user):
-    def make() -> tuple[int, WorkspaceState]:
-        user_id, _, _ = make_user()
-        token, _ = sessions.start_session(user_id)
-        return user_id, _state(f"{sessions.COOKIE_NAME}={token}")
-
-    return make
-
-
 def _is_redirect_to_login(result) -> bool:
     return result is not None and "/login" in str(result)
 
 
 async def test_the_page_lists_the_tree_and_storage(logged_in) -> None:
-    _, ws = logged_in()
+    _, ws = logged_in(WorkspaceState)
     await ws.load()
     assert [e["path"] for e in ws.entries] == ["README.md", "skills", "skills/meeting-notes",
                                                "skills/meeting-notes/SKILL.md"]
@@ -48,7 +27,7 @@ async def test_the_page_lists_the_tree_and_storage(logged_in) -> None:
 
 
 async def test_folder_file_edit_rename_and_delete(logged_in) -> None:
-    user_id, ws = logged_in()
+    user_id, ws = logged_in(WorkspaceState)
     await ws.load()
     await ws.create_folder({"folder_name": "Notes"})
     assert ws.message == "Folder “Notes” created." and ws.target_folder == "Notes"
@@ -68,7 +47,7 @@ async def test_folder_file_edit_rename_and_delete(logged_in) -> None:
 
 
 async def test_a_save_over_a_newer_version_is_refused(logged_in) -> None:
-    user_id, ws = logged_in()
+    user_id, ws = logged_in(WorkspaceState)
     await ws.open_file("README.md")
     store.write_text(user_id, "README.md", "changed by the agent meanwhile")
     await ws.save_file({"content": "my edit"})
@@ -77,7 +56,7 @@ async def test_a_save_over_a_newer_version_is_refused(logged_in) -> None:
 
 
 async def test_bad_names_are_explained_and_change_nothing(logged_in) -> None:
-    user_id, ws = logged_in()
+    user_id, ws = logged_in(WorkspaceState)
     await ws.load()
     before = [e.path for e in store.list_entries(user_id)]
     await ws.create_folder({"folder_name": "../up"})
@@ -90,9 +69,9 @@ async def test_bad_names_are_explained_and_change_nothing(logged_in) -> None:
 
 
 async def test_no_event_reaches_another_persons_files(logged_in) -> None:
-    alice, _ = logged_in()
+    alice, _ = logged_in(WorkspaceState)
     store.write_text(alice, "private/diary.md", "alice only")
-    _, bob = logged_in()
+    _, bob = logged_in(WorkspaceState)
     await bob.load()
     assert not any(e["path"].startswith("private") for e in bob.entries)
     await bob.open_file("private/diary.md")
@@ -107,11 +86,11 @@ async def test_no_event_reaches_another_persons_files(logged_in) -> None:
 
 
 async def test_events_without_the_cookie_do_nothing_and_forget_the_files(logged_in, make_user) -> None:
-    user_id, ws = logged_in()
+    user_id, ws = logged_in(WorkspaceState)
     await ws.open_file("README.md")
     # The same client state, now driven from a socket without a valid cookie.
     for cookie in ("", f"{sessions.COOKIE_NAME}=forged"):
-        _set_cookie(ws, cookie)
+        set_cookie(ws, cookie)
         ws.renaming = "README.md"
         assert _is_redirect_to_login(await ws.rename({"new_path": "gone.md"}))
         assert ws.entries == [] and ws.editor_text == "" and ws.open_path == ""
@@ -124,7 +103,7 @@ async def test_events_without_the_cookie_do_nothing_and_forget_the_files(logged_
     other, _, _ = make_user()
     store.write_text(other, "theirs.md", "x")
     other_token, _ = sessions.start_session(other)
-    _set_cookie(ws, f"{sessions.COOKIE_NAME}={other_token}")
+    set_cookie(ws, f"{sessions.COOKIE_NAME}={other_token}")
     await ws.load()
     assert "theirs.md" in [e["path"] for e in ws.entries]
     assert store.exists(user_id, "README.md")
