@@ -40,6 +40,12 @@ def run_migrations_online() -> None:
         poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Off while the schema changes: SQLite alters a table by copying it and dropping the
+            # old one, and with enforcement on, that drop runs the ON DELETE action of every row
+            # (or fails). The pragma works only outside a transaction: before alembic opens one.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from vopix.core.clock import utcnow
@@ -42,8 +42,9 @@ class AuthSession(SQLModel, table=True):
     user_id: int = Field(sa_column=user_fk())
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    expires_at: datetime = Field(sa_column=utc_column())
-    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Both read by the hourly purge of ended sessions.
+    expires_at: datetime = Field(sa_column=utc_column(index=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True, index=True))
     revoked_reason: str | None = Field(default=None, max_length=32)
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=400)
@@ -73,15 +74,17 @@ class LoginNonce(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=user_fk())
     nonce_hash: str = Field(max_length=64, unique=True, index=True)
-    expires_at: datetime = Field(sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column(index=True))  # purged once expired
 
 
 class LoginAttempt(SQLModel, table=True):
     """Failed logins per normalised email (known or not), for throttling."""
 
     __tablename__ = "login_attempt"
+    # The throttle counts one email's attempts inside a window; the purge goes by `at` alone.
+    __table_args__ = (Index("ix_login_attempt_email_at", "email", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, index=True)
+    email: str = Field(max_length=254)
     ip: str = Field(default="", max_length=64)
     at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from vopix.core.clock import utcnow
 from vopix.models.accounts import utc_column
@@ -25,6 +25,11 @@ class AgentProfile(SQLModel, table=True):
     provider_kind: str = Field(default="", max_length=32)
     model: str = Field(default="", max_length=120)
     base_url: str = Field(default="", max_length=300)
-    # A vault Secret id when the person brings their own key.
-    api_key_secret_id: str | None = Field(default=None, max_length=36)
+    # A vault Secret id when the person brings their own key; a deleted secret leaves none.
+    api_key_secret_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            AutoString(36), ForeignKey("secret.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

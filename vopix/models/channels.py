@@ -17,6 +17,11 @@ from vopix.core.clock import utcnow
 from vopix.models.accounts import user_fk, utc_column
 
 
+def _set_null_fk(target: str) -> Column:  # type: ignore[type-arg]
+    """A nullable reference that is cleared when its row goes (indexed: the clearing looks it up)."""
+    return Column(Integer, ForeignKey(target, ondelete="SET NULL"), nullable=True, index=True)
+
+
 class ChannelLink(SQLModel, table=True):
     """One linked chat per person and channel; one account per chat."""
 
@@ -61,7 +66,12 @@ class InboundEvent(SQLModel, table=True):
     __tablename__ = "inbound_event"
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_inbound_event_external"),
+        # The claim: pending (or processing, lease run out) events in id order...
         Index("ix_inbound_event_status_id", "status", "id"),
+        # ...whose sender has no older unfinished event; the link throttle reads by sender too.
+        Index("ix_inbound_event_sender_status_id", "sender_hash", "status", "id"),
+        # The purge: finished events received before the retry period.
+        Index("ix_inbound_event_status_received_at", "status", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -72,12 +82,13 @@ class InboundEvent(SQLModel, table=True):
     stage: str = Field(default="received", max_length=16)
     attempts: int = Field(default=0)
     worker: str = Field(default="", max_length=40)
-    sender_hash: str = Field(default="", max_length=64, index=True)
+    sender_hash: str = Field(default="", max_length=64)
     user_id: int | None = Field(default=None, sa_column=user_fk(nullable=True))
-    conversation_id: int | None = Field(default=None)
-    user_message_id: int | None = Field(default=None)
+    # SET NULL, not CASCADE: the row is the dedupe key of a delivery the provider may repeat.
+    conversation_id: int | None = Field(default=None, sa_column=_set_null_fk("conversation.id"))
+    user_message_id: int | None = Field(default=None, sa_column=_set_null_fk("message.id"))
     outcome: str = Field(default="", max_length=32)
-    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     claimed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
@@ -94,18 +105,13 @@ class OutboundMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=user_fk())
     channel: str = Field(max_length=16)
-    inbound_event_id: int | None = Field(
-        default=None,
-        sa_column=Column(
-            Integer, ForeignKey("inbound_event.id", ondelete="SET NULL"), nullable=True, index=True
-        ),
-    )
+    inbound_event_id: int | None = Field(default=None, sa_column=_set_null_fk("inbound_event.id"))
     seq: int = Field(default=0)
     kind: str = Field(default="text", max_length=16)  # text | template
     body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     provider_message_id: str | None = Field(default=None, max_length=128, index=True)
     status: str = Field(default="queued", max_length=16)
     error: str = Field(default="", max_length=300)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))  # purge
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     status_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -1,4 +1,4 @@
-"""Column types shared by every model."""
+"""Column types shared by every model, and the naming convention of their constraints."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+# Every constraint gets a predictable name on every dialect (SQLite leaves them unnamed, and a
+# later migration could not drop them). Names are fixed when a table is built, so this is set
+# at import here: vopix/models/__init__.py imports accounts first, which imports this module
+# before any table exists. Migration 0005 renamed the older databases' constraints to match.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
 class UTCDateTime(TypeDecorator[datetime]):

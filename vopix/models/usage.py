@@ -28,7 +28,7 @@ class UsageDaily(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("user_id", "day", "model", name="uq_usage_user_day_model"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(sa_column=user_fk())
+    user_id: int = Field(sa_column=user_fk(index=False))  # the unique constraint leads with it
     day: date = Field(sa_column=Column(Date, nullable=False, index=True))
     model: str = Field(default="", max_length=120)
     api_calls: int = Field(default=0)
@@ -43,7 +43,7 @@ class Notice(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_notice_user_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(sa_column=user_fk())
+    user_id: int = Field(sa_column=user_fk(index=False))  # the unique constraint leads with it
     key: str = Field(max_length=120)
     level: str = Field(default="info", max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))

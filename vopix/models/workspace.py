@@ -21,7 +21,7 @@ class WorkspaceEntry(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("user_id", "path_key", name="uq_workspace_entry_user_path"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(sa_column=user_fk())
+    user_id: int = Field(sa_column=user_fk(index=False))  # the unique constraint leads with it
     path: str = Field(max_length=1024)
     path_key: str = Field(max_length=1024)
     kind: str = Field(max_length=8)  # file | folder
@@ -45,7 +45,9 @@ class WorkspaceChunk(SQLModel, table=True):
     seq: int = Field(primary_key=True)
     user_id: int = Field(sa_column=user_fk())
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Indexed for the orphan purge: a scan would read every chunk's data on SQLite (the column
+    # comes after it in the row).
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
 
 
 class WorkspaceUsage(SQLModel, table=True):
