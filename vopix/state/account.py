@@ -7,7 +7,7 @@ import asyncio
 import reflex as rx
 
 from vopix.core import accounts, sessions
-from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 
 def _ago(seconds: float) -> str:
@@ -55,18 +55,14 @@ class AccountState(SessionState):
             self.user_email = user.email
 
     @rx.event
-    async def load(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def load(self, user_id: int) -> Reply:
         await self._load(user_id)
         return rx.call_script(REFRESH_SCRIPT)
 
     @rx.event
-    async def end_session(self, session_id: str):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def end_session(self, user_id: int, session_id: str) -> Reply:
         try:
             sid = int(session_id)
         except ValueError:
@@ -79,21 +75,17 @@ class AccountState(SessionState):
         return None
 
     @rx.event
-    async def end_other_sessions(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def end_other_sessions(self, user_id: int) -> None:
         n = await asyncio.to_thread(sessions.end_other_sessions, user_id, self._session_id)
         self.sessions_message = f"Ended {n} other session{'s' if n != 1 else ''}."
         await self._load(user_id)
         return None
 
     @rx.event
-    async def change_password(self, form: dict):
+    @for_user
+    async def change_password(self, user_id: int, form: dict) -> None:
         self.password_message = self.password_error = ""
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
         new = str(form.get("new_password", ""))
         if new != str(form.get("confirm_password", "")):
             self.password_error = "The two new passwords do not match."
@@ -112,11 +104,9 @@ class AccountState(SessionState):
         return None
 
     @rx.event
-    async def change_email(self, form: dict):
+    @for_user
+    async def change_email(self, user_id: int, form: dict) -> None:
         self.email_message = self.email_error = ""
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
         try:
             change = await asyncio.to_thread(
                 accounts.change_email, user_id, str(form.get("password", "")), str(form.get("email", "")),
@@ -131,10 +121,8 @@ class AccountState(SessionState):
         return None
 
     @rx.event
-    async def set_marketing(self, value: bool):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def set_marketing(self, user_id: int, value: bool) -> None:
         await asyncio.to_thread(accounts.set_marketing_opt_in, user_id, bool(value))
         self.marketing_opt_in = bool(value)
         return None

@@ -8,7 +8,7 @@ import reflex as rx
 
 from vopix.core.agent import profile
 from vopix.core.providers import list_provider_kinds
-from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 PLATFORM_DEFAULT = "platform"
 
@@ -49,10 +49,8 @@ class AgentSettingsState(SessionState):
         self.form_key += 1
 
     @rx.event
-    async def load(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def load(self, user_id: int) -> Reply:
         view = await asyncio.to_thread(profile.get_profile, user_id)
         self._show(view)
         self.loaded = True
@@ -67,7 +65,7 @@ class AgentSettingsState(SessionState):
         ]
 
     @rx.event
-    def browser_timezone(self, tz: str):
+    def browser_timezone(self, tz: str) -> Reply:
         if self.timezone == "UTC" and isinstance(tz, str) and tz and tz != "UTC":
             try:
                 self.timezone = profile.validate_timezone(tz)
@@ -87,11 +85,9 @@ class AgentSettingsState(SessionState):
         self.provider_kind = kind
 
     @rx.event
-    async def save_persona(self, form: dict):
+    @for_user
+    async def save_persona(self, user_id: int, form: dict) -> None:
         self.persona_message = self.persona_error = ""
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
         try:
             view = await asyncio.to_thread(
                 profile.update_persona,
@@ -109,11 +105,9 @@ class AgentSettingsState(SessionState):
         return None
 
     @rx.event
-    async def save_provider(self, form: dict):
+    @for_user
+    async def save_provider(self, user_id: int, form: dict) -> None:
         self.provider_message = self.provider_error = ""
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
         kind = str(form.get("provider", PLATFORM_DEFAULT))
         kind = "" if kind == PLATFORM_DEFAULT else kind
         try:
@@ -133,10 +127,8 @@ class AgentSettingsState(SessionState):
         return None
 
     @rx.event
-    async def remove_key(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def remove_key(self, user_id: int) -> None:
         self._show(await asyncio.to_thread(profile.remove_own_key, user_id))
         self.provider_message = "Your API key was deleted."
         return None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import reflex as rx
 
 from vopix.core import accounts
-from vopix.state.session import HOME_ROUTE, SessionState, cookie_post_script
+from vopix.state.session import HOME_ROUTE, Reply, SessionState, cookie_post_script
 
 
 def _checked(form: dict, name: str) -> bool:
@@ -18,12 +19,12 @@ class AuthFormState(SessionState):
     error: str = ""
     busy: bool = False
 
-    async def _log_in_as(self, user_id: int):
+    async def _log_in_as(self, user_id: int) -> Reply:
         nonce = await asyncio.to_thread(accounts.issue_login_nonce, user_id)
         return rx.call_script(cookie_post_script("/api/auth/session", {"nonce": nonce}, HOME_ROUTE))
 
     @rx.event
-    async def sign_up(self, form: dict):
+    async def sign_up(self, form: dict) -> AsyncIterator[Reply]:
         self.error, self.busy = "", True
         yield
         try:
@@ -41,7 +42,7 @@ class AuthFormState(SessionState):
         yield await self._log_in_as(user.id)
 
     @rx.event
-    async def log_in(self, form: dict):
+    async def log_in(self, form: dict) -> AsyncIterator[Reply]:
         self.error, self.busy = "", True
         yield
         try:

@@ -13,7 +13,7 @@ import segno
 from vopix.channels import links, telegram, whatsapp
 from vopix.core import usage
 from vopix.core.clock import utcnow
-from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 WAIT_SECONDS = 1.0
 
@@ -76,19 +76,15 @@ class ChannelsState(SessionState):
         ]
 
     @rx.event
-    async def load(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def load(self, user_id: int) -> Reply:
         self.message = self.error = ""
         await self._refresh(user_id)
         return rx.call_script(REFRESH_SCRIPT)
 
     @rx.event
-    async def connect_telegram(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def connect_telegram(self, user_id: int) -> Reply:
         self.message = self.error = ""
         if not telegram.enabled():
             self.error = "Telegram is not set up on this server."
@@ -105,10 +101,8 @@ class ChannelsState(SessionState):
         return ChannelsState.wait_for_link
 
     @rx.event
-    async def connect_whatsapp(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def connect_whatsapp(self, user_id: int) -> Reply:
         self.message = self.error = ""
         if not whatsapp.enabled():
             self.error = "WhatsApp is not set up on this server."
@@ -123,10 +117,8 @@ class ChannelsState(SessionState):
         return ChannelsState.wait_for_link
 
     @rx.event
-    async def unlink(self, channel: str):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def unlink(self, user_id: int, channel: str) -> None:
         if channel not in links.CHANNELS:
             return None
         done = await asyncio.to_thread(links.unlink, user_id, channel)
@@ -137,17 +129,15 @@ class ChannelsState(SessionState):
         return None
 
     @rx.event
-    async def dismiss(self, notice_id: str):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def dismiss(self, user_id: int, notice_id: str) -> None:
         if notice_id.isdigit():
             await asyncio.to_thread(usage.dismiss_notice, user_id, int(notice_id))
         await self._refresh(user_id)
         return None
 
     @rx.event(background=True)
-    async def wait_for_link(self):
+    async def wait_for_link(self) -> None:
         """While a code is shown, notice the link as soon as the chat uses it."""
         deadline = utcnow() + links.CODE_TTL
         async with self:

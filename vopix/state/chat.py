@@ -12,7 +12,7 @@ from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
 from vopix.core.agent.history import MessageView
 from vopix.core.kinds import MessageStatus, TurnEventKind
-from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsApp"}
 FLUSH_EVERY_S = 0.05  # batch streamed tokens: at most ~20 UI updates a second
@@ -74,10 +74,8 @@ class ChatState(SessionState):
         self.confirm_delete_conversation = False
 
     @rx.event
-    async def load(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def load(self, user_id: int) -> Reply:
         await self._refresh_conversations(user_id)
         await self._refresh_notices(user_id)
         self.agent_name = (await asyncio.to_thread(profile.get_profile, user_id)).name
@@ -89,10 +87,10 @@ class ChatState(SessionState):
         return rx.call_script(REFRESH_SCRIPT)
 
     @rx.event
-    async def more_conversations(self):
-        user_id = await self.current_user_id()
-        if user_id is None or not self.conversations:
-            return
+    @for_user
+    async def more_conversations(self, user_id: int) -> None:
+        if not self.conversations:
+            return None
         before = datetime.fromisoformat(self.conversations[-1]["updated"])
         rows = await asyncio.to_thread(history.list_conversations, user_id, before=before, limit=30)
         self.conversations += [
@@ -101,10 +99,8 @@ class ChatState(SessionState):
         self.conversations_more = len(rows) == 30
 
     @rx.event
-    async def open_conversation(self, conversation_id: str):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def open_conversation(self, user_id: int, conversation_id: str) -> None:
         if self.streaming:
             return None
         try:
@@ -114,10 +110,10 @@ class ChatState(SessionState):
         return None
 
     @rx.event
-    async def load_older(self):
-        user_id = await self.current_user_id()
-        if user_id is None or not self.current_id or not self.messages:
-            return
+    @for_user
+    async def load_older(self, user_id: int) -> None:
+        if not self.current_id or not self.messages:
+            return None
         before = int(self.messages[0]["id"])
         page, more = await asyncio.to_thread(
             history.messages_page, user_id, self.current_id, before_id=before
@@ -126,21 +122,18 @@ class ChatState(SessionState):
         self.older_more = more
 
     @rx.event
-    async def new_conversation(self):
-        if await self.current_user_id() is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def new_conversation(self, user_id: int) -> None:
         if not self.streaming:
             self.current_id, self.current_title, self.messages, self.older_more = 0, "", [], False
         return None
 
     @rx.event
-    async def poll_new(self, _tick: object = None):
+    @for_user
+    async def poll_new(self, user_id: int, _tick: object = None) -> None:
         """Every few seconds while the page is open: messages that arrived over Telegram or
         WhatsApp (or another tab) appear without a reload."""
         if self.streaming:
-            return
-        user_id = await self.current_user_id()
-        if user_id is None:
             return
         await self._refresh_conversations(user_id)
         if not self.current_id:
@@ -158,12 +151,11 @@ class ChatState(SessionState):
 
     # -- sending and streaming ---------------------------------------------------------------
     @rx.event
-    async def send(self, form: dict):
+    @for_user
+    async def send(self, user_id: int, form: dict) -> Reply:
         text = str(form.get("message", "")).strip()
         if not text or self.streaming:
             return None
-        if await self.current_user_id() is None:
-            return rx.redirect(LOGIN_ROUTE)
         if len(text) > history.MAX_MESSAGE_CHARS:
             self.error = f"Keep a message under {history.MAX_MESSAGE_CHARS:,} characters."
             return None
@@ -177,7 +169,7 @@ class ChatState(SessionState):
         self.stop_requested = True
 
     @rx.event(background=True)
-    async def stream_reply(self, text: str):
+    async def stream_reply(self, text: str) -> None:
         async with self:
             # Any client can send this event by name: re-check the socket's cookie, as every
             # other event does, rather than trust the user id the state last held.
@@ -285,10 +277,8 @@ class ChatState(SessionState):
 
     # -- tool confirmation -------------------------------------------------------------------
     @rx.event
-    async def answer_confirmation(self, message_id: str, approve: bool):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def answer_confirmation(self, user_id: int, message_id: str, approve: bool) -> None:
         try:
             result = await runtime.confirm_tool_call(user_id, int(message_id), approve)
         except (ValueError, history.NotFound):
@@ -303,10 +293,10 @@ class ChatState(SessionState):
 
     # -- managing ----------------------------------------------------------------------------
     @rx.event
-    async def rename(self, form: dict):
-        user_id = await self.current_user_id()
-        if user_id is None or not self.current_id:
-            return
+    @for_user
+    async def rename(self, user_id: int, form: dict) -> None:
+        if not self.current_id:
+            return None
         try:
             conv = await asyncio.to_thread(
                 history.rename_conversation, user_id, self.current_id, str(form.get("title", ""))
@@ -318,10 +308,8 @@ class ChatState(SessionState):
         await self._refresh_conversations(user_id)
 
     @rx.event
-    async def delete_message(self, message_id: str):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return
+    @for_user
+    async def delete_message(self, user_id: int, message_id: str) -> None:
         try:
             await asyncio.to_thread(history.delete_message, user_id, int(message_id))
         except (ValueError, history.NotFound):
@@ -337,10 +325,10 @@ class ChatState(SessionState):
         self.confirm_delete_all = value
 
     @rx.event
-    async def delete_conversation(self):
-        user_id = await self.current_user_id()
-        if user_id is None or not self.current_id or self.streaming:
-            return
+    @for_user
+    async def delete_conversation(self, user_id: int) -> None:
+        if not self.current_id or self.streaming:
+            return None
         try:
             await asyncio.to_thread(history.delete_conversation, user_id, self.current_id)
         except history.NotFound:
@@ -350,20 +338,18 @@ class ChatState(SessionState):
         await self._refresh_conversations(user_id)
 
     @rx.event
-    async def delete_all(self):
-        user_id = await self.current_user_id()
-        if user_id is None or self.streaming:
-            return
+    @for_user
+    async def delete_all(self, user_id: int) -> None:
+        if self.streaming:
+            return None
         await asyncio.to_thread(history.delete_all_conversations, user_id)
         self.current_id, self.current_title, self.messages = 0, "", []
         self.confirm_delete_all = False
         await self._refresh_conversations(user_id)
 
     @rx.event
-    async def search(self, form: dict):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return
+    @for_user
+    async def search(self, user_id: int, form: dict) -> None:
         self.search_query = str(form.get("query", ""))[:200]
         hits = await asyncio.to_thread(history.search_messages, user_id, self.search_query)
         self.search_results = [
@@ -383,10 +369,8 @@ class ChatState(SessionState):
         self.search_results, self.searched, self.search_query = [], False, ""
 
     @rx.event
-    async def dismiss_notice(self, notice_id: str):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return
+    @for_user
+    async def dismiss_notice(self, user_id: int, notice_id: str) -> None:
         try:
             await asyncio.to_thread(usage.dismiss_notice, user_id, int(notice_id))
         except ValueError:

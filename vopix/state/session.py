@@ -12,7 +12,7 @@ import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 import reflex as rx
 
@@ -56,6 +56,10 @@ async def identify(
     )
     return info, ((sid, token_hash) if info is not None else ("", ""))
 
+
+# What an event handler may answer with: a follow-up (redirect, script, event), several, or
+# nothing.
+Reply: TypeAlias = rx.event.EventSpec | rx.event.EventHandler | list[Any] | None
 
 P = ParamSpec("P")
 S = TypeVar("S", bound="SessionState")
@@ -132,20 +136,20 @@ class SessionState(rx.State):
         return info.user_id
 
     @rx.event
-    async def require_login(self):
+    async def require_login(self) -> Reply:
         """on_load of every private page."""
         if await self.current_user_id() is None:
             return rx.redirect(LOGIN_ROUTE)
         return rx.call_script(REFRESH_SCRIPT)
 
     @rx.event
-    async def skip_if_logged_in(self):
+    async def skip_if_logged_in(self) -> Reply:
         """on_load of the login and sign-up pages."""
         if await self.current_user_id() is not None:
             return rx.redirect(HOME_ROUTE)
         return None
 
     @rx.event
-    async def log_out(self):
+    async def log_out(self) -> Reply:
         self._forget()
         return rx.call_script(cookie_post_script("/api/auth/logout", None, LOGIN_ROUTE))

@@ -7,7 +7,7 @@ import asyncio
 import reflex as rx
 
 from vopix.core import usage
-from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 
 def _pct(used: int, limit: int) -> int:
@@ -51,10 +51,8 @@ class UsageState(SessionState):
         return any(d.get("messages") or d.get("api_calls") for d in self.days)
 
     @rx.event
-    async def load(self):
-        user_id = await self.current_user_id()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def load(self, user_id: int) -> Reply:
         limits = await asyncio.to_thread(usage.plan_for, user_id)
         month = await asyncio.to_thread(usage.month_usage, user_id)
         series = await asyncio.to_thread(usage.daily_usage, user_id, 30)

@@ -15,7 +15,7 @@ import reflex as rx
 from vopix.core.workspace import store, uploads
 from vopix.core.workspace.base import EntryView, WorkspaceError, human_size
 from vopix.core.workspace.paths import is_within, path_key
-from vopix.state.session import LOGIN_ROUTE, REFRESH_SCRIPT, SessionState
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 log = logging.getLogger("vopix.workspace")
 UPLOAD_FAILED = "The upload failed; only the files listed as uploaded were stored."
@@ -96,18 +96,18 @@ class WorkspaceState(SessionState):
         self.renaming = self.confirm_delete = ""
         self._close()
 
-    async def _user(self) -> int | None:
+    async def current_user_id(self) -> int | None:
+        """As SessionState's, and every event starts with no old message; a tab whose login
+        is gone forgets the files it showed."""
         self._clear()
-        user_id = await self.current_user_id()
+        user_id = await super().current_user_id()
         if user_id is None:
             self._wipe()
         return user_id
 
     @rx.event
-    async def load(self):
-        user_id = await self._user()
-        if user_id is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def load(self, user_id: int) -> Reply:
         await self._refresh(user_id)
         return rx.call_script(REFRESH_SCRIPT)
 
@@ -116,9 +116,8 @@ class WorkspaceState(SessionState):
         self.target_folder = value if value in self.folders else ""
 
     @rx.event
-    async def create_folder(self, form: dict):
-        if (user_id := await self._user()) is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def create_folder(self, user_id: int, form: dict) -> None:
         try:
             view = await asyncio.to_thread(
                 store.make_folder, user_id, _join(self.target_folder, str(form.get("folder_name", "")))
@@ -132,9 +131,8 @@ class WorkspaceState(SessionState):
         return None
 
     @rx.event
-    async def create_file(self, form: dict):
-        if (user_id := await self._user()) is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def create_file(self, user_id: int, form: dict) -> None:
         path = _join(self.target_folder, str(form.get("file_name", "")))
         try:
             view = await asyncio.to_thread(store.write_bytes, user_id, path, b"", create_only=True)
@@ -153,9 +151,8 @@ class WorkspaceState(SessionState):
         self.preview = False
 
     @rx.event
-    async def open_file(self, path: str):
-        if (user_id := await self._user()) is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def open_file(self, user_id: int, path: str) -> None:
         try:
             await self._open(user_id, path)
         except WorkspaceError as exc:
@@ -163,9 +160,8 @@ class WorkspaceState(SessionState):
         return None
 
     @rx.event
-    async def save_file(self, form: dict):
-        if (user_id := await self._user()) is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def save_file(self, user_id: int, form: dict) -> None:
         if not self.open_path:
             return None
         text = str(form.get("content", "")).replace("\r\n", "\n")
@@ -203,9 +199,8 @@ class WorkspaceState(SessionState):
         self.renaming = ""
 
     @rx.event
-    async def rename(self, form: dict):
-        if (user_id := await self._user()) is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def rename(self, user_id: int, form: dict) -> None:
         source, target = self.renaming, str(form.get("new_path", ""))
         try:
             view = await asyncio.to_thread(store.move, user_id, source, target)
@@ -229,9 +224,8 @@ class WorkspaceState(SessionState):
         self.confirm_delete = ""
 
     @rx.event
-    async def delete_confirmed(self):
-        if (user_id := await self._user()) is None:
-            return rx.redirect(LOGIN_ROUTE)
+    @for_user
+    async def delete_confirmed(self, user_id: int) -> None:
         path, self.confirm_delete = self.confirm_delete, ""
         if not path:
             return None
@@ -255,11 +249,11 @@ class WorkspaceState(SessionState):
             pass
 
     @rx.event(background=True)
-    async def upload(self, chunks: rx.UploadChunkIterator):
+    async def upload(self, chunks: rx.UploadChunkIterator) -> None:
         """Files stream in piece by piece and go straight into the store (never to Reflex's
         public upload folder); limits are enforced on the server as the bytes arrive."""
         async with self:
-            user_id = await self._user()
+            user_id = await self.current_user_id()
             folder = self.target_folder
             self.uploading, self.upload_percent = True, 0
         if user_id is None:
