@@ -12,6 +12,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,31 @@ def make_user():
         return user.id, user.email, password
 
     return create
+
+
+class SessionsClock:
+    """A stopped clock for login sessions: `.now` is what they see, `.advance(hours=1)` moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def sessions_clock(monkeypatch: pytest.MonkeyPatch) -> SessionsClock:
+    """Login sessions (expiry, rotation grace) run on this clock for one test."""
+    from vopix.core import sessions
+    from vopix.core.clock import utcnow
+
+    clock = SessionsClock(utcnow())
+    monkeypatch.setattr(sessions, "utcnow", clock)
+    return clock
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -11,7 +11,6 @@ from sqlmodel import col, select
 from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
 from vopix.core import access_log, accounts, sessions
-from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import AccessLog, AuthSession
 
@@ -22,21 +21,6 @@ with warnings.catch_warnings():  # starlette suggests httpx2; httpx is what we s
 COOKIE = sessions.COOKIE_NAME
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/131.0.0.0 Safari/537.36")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock()
-    monkeypatch.setattr(sessions, "utcnow", c)
-    return c
 
 
 @pytest.fixture
@@ -212,7 +196,7 @@ def test_cross_site_refresh_and_logout_are_refused(client, make_user) -> None:
 
 
 @pytest.mark.promise("P32")
-def test_refresh_rotates_the_cookie_and_replay_revokes_the_session(client, make_user, settings_env, clock) -> None:
+def test_refresh_rotates_the_cookie_and_replay_revokes_the_session(client, make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     old = _token_of(_login(client, user_id))
@@ -223,7 +207,7 @@ def test_refresh_rotates_the_cookie_and_replay_revokes_the_session(client, make_
     assert client.cookies.get(COOKIE) == new
     assert sessions.resolve(new).user_id == user_id
 
-    clock.now += timedelta(seconds=31)  # past the reuse grace
+    sessions_clock.now += timedelta(seconds=31)  # past the reuse grace
     replay = _post_with_cookie(client, "/api/auth/refresh", old)
     assert replay.status_code == 401
     name, value, attrs = _cookie_attrs(_set_cookies(replay)[0])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
 from vopix.core import sessions
-from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import AuthSession, RefreshToken, metadata
 
@@ -18,24 +17,6 @@ CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock()
-    monkeypatch.setattr(sessions, "utcnow", c)
-    return c
 
 
 def _session_row(session_id: int) -> AuthSession:
@@ -51,11 +32,11 @@ def _rotate(token: str) -> str:
     return result.new_token
 
 
-def test_start_and_resolve(make_user, clock) -> None:
+def test_start_and_resolve(make_user, sessions_clock) -> None:
     user_id, _, _ = make_user()
     token, info = sessions.start_session(user_id, ip="198.51.100.7", user_agent=CHROME_LINUX)
     assert info.user_id == user_id
-    assert info.expires_at == clock.now + timedelta(days=30)
+    assert info.expires_at == sessions_clock.now + timedelta(days=30)
     found = sessions.resolve(token)
     assert found is not None
     assert (found.user_id, found.session_id) == (user_id, info.session_id)
@@ -71,38 +52,38 @@ def test_unknown_or_oversized_tokens_resolve_to_nobody(make_user, bad: str) -> N
     assert sessions.refresh(bad) is None
 
 
-def test_refresh_rotates_only_once_the_token_is_old_enough(make_user, clock) -> None:
+def test_refresh_rotates_only_once_the_token_is_old_enough(make_user, sessions_clock) -> None:
     user_id, _, _ = make_user()
     token, _ = sessions.start_session(user_id)
     early = sessions.refresh(token)
     assert early is not None and early.new_token is None  # default: rotate after 900 s
-    clock.advance(seconds=899)
+    sessions_clock.advance(seconds=899)
     assert sessions.refresh(token).new_token is None
-    clock.advance(seconds=1)
+    sessions_clock.advance(seconds=1)
     new = _rotate(token)
     assert new != token
     assert sessions.resolve(new).user_id == user_id
 
 
-def test_rotation_with_zero_interval_and_sliding_expiry(make_user, settings_env, clock) -> None:
+def test_rotation_with_zero_interval_and_sliding_expiry(make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     token, info = sessions.start_session(user_id)
-    clock.advance(days=10)
+    sessions_clock.advance(days=10)
     result = sessions.refresh(token)
     assert result is not None and result.new_token not in (None, token)
     assert result.info.session_id == info.session_id
-    assert result.info.expires_at == clock.now + timedelta(days=30)
-    assert _session_row(info.session_id).expires_at == clock.now + timedelta(days=30)
+    assert result.info.expires_at == sessions_clock.now + timedelta(days=30)
+    assert _session_row(info.session_id).expires_at == sessions_clock.now + timedelta(days=30)
 
 
-def test_reused_rotated_token_after_grace_revokes_the_whole_session(make_user, settings_env, clock) -> None:
+def test_reused_rotated_token_after_grace_revokes_the_whole_session(make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     first, info = sessions.start_session(user_id)
     second = _rotate(first)
     newest = _rotate(second)
-    clock.advance(seconds=31)  # default grace is 30 s
+    sessions_clock.advance(seconds=31)  # default grace is 30 s
     assert sessions.refresh(first) is None
     assert sessions.resolve(newest) is None, "a thief's replay must log out every holder"
     assert sessions.refresh(newest) is None
@@ -110,23 +91,23 @@ def test_reused_rotated_token_after_grace_revokes_the_whole_session(make_user, s
     assert _session_row(info.session_id).revoked_reason == "token_reuse"
 
 
-def test_reuse_via_resolve_with_zero_grace_also_revokes(make_user, settings_env, clock) -> None:
+def test_reuse_via_resolve_with_zero_grace_also_revokes(make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="0")
     user_id, _, _ = make_user()
     old, info = sessions.start_session(user_id)
     new = _rotate(old)
-    clock.advance(seconds=1)
+    sessions_clock.advance(seconds=1)
     assert sessions.resolve(old) is None
     assert sessions.resolve(new) is None
     assert not sessions.is_active(info.session_id, user_id)
 
 
-def test_old_token_within_grace_is_accepted_without_revoking(make_user, settings_env, clock) -> None:
+def test_old_token_within_grace_is_accepted_without_revoking(make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     old, info = sessions.start_session(user_id)
     new = _rotate(old)
-    clock.advance(seconds=5)  # a second tab refreshing with the cookie it had
+    sessions_clock.advance(seconds=5)  # a second tab refreshing with the cookie it had
     again = sessions.refresh(old)
     assert again is not None and again.new_token is None  # no second branch of the family
     assert sessions.resolve(old).user_id == user_id
@@ -134,28 +115,28 @@ def test_old_token_within_grace_is_accepted_without_revoking(make_user, settings
     assert _session_row(info.session_id).revoked_at is None
 
 
-def test_socket_accepts_a_recently_rotated_token_without_revoking(make_user, settings_env, clock) -> None:
+def test_socket_accepts_a_recently_rotated_token_without_revoking(make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="0")
     user_id, _, _ = make_user()
     handshake, info = sessions.start_session(user_id)
     new = _rotate(handshake)  # a page load in another tab rotated the cookie
-    clock.advance(hours=1)
+    sessions_clock.advance(hours=1)
     found = sessions.resolve(handshake, proven_on_open_socket=True)
     assert found is not None and found.session_id == info.session_id
     assert sessions.resolve(new).user_id == user_id
     assert _session_row(info.session_id).revoked_at is None
-    clock.advance(hours=12)
+    sessions_clock.advance(hours=12)
     assert sessions.resolve(handshake, proven_on_open_socket=True) is None
     assert sessions.resolve(new) is not None
 
 
-def test_expired_sessions_do_not_resolve(make_user, settings_env, clock) -> None:
+def test_expired_sessions_do_not_resolve(make_user, settings_env, sessions_clock) -> None:
     settings_env(VOPIX_SESSION_DAYS="1")
     user_id, _, _ = make_user()
     token, info = sessions.start_session(user_id)
-    clock.advance(hours=23)
+    sessions_clock.advance(hours=23)
     assert sessions.resolve(token) is not None
-    clock.advance(hours=1)
+    sessions_clock.advance(hours=1)
     assert sessions.resolve(token) is None
     assert sessions.refresh(token) is None
     assert not sessions.is_active(info.session_id, user_id)
@@ -189,10 +170,10 @@ def test_end_other_sessions_keeps_the_current_one(make_user) -> None:
     assert [r.id for r in sessions.list_sessions(user_id, info.session_id)] == [info.session_id]
 
 
-def test_list_sessions_shows_device_ip_and_current(make_user, clock) -> None:
+def test_list_sessions_shows_device_ip_and_current(make_user, sessions_clock) -> None:
     user_id, _, _ = make_user()
     _, desktop = sessions.start_session(user_id, ip="198.51.100.7", user_agent=CHROME_LINUX)
-    clock.advance(minutes=5)
+    sessions_clock.advance(minutes=5)
     phone_token, phone = sessions.start_session(user_id, ip="203.0.113.20", user_agent="")
     rows = sessions.list_sessions(user_id, current_session_id=desktop.session_id)
     assert [r.id for r in rows] == [phone.session_id, desktop.session_id]  # most recent first

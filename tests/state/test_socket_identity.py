@@ -4,7 +4,6 @@ background task writes only into a state that still belongs to the person it sta
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
 
 import pytest
 import reflex as rx
@@ -15,7 +14,6 @@ from sqlmodel import select
 from tests.fakes.ai_provider import FakeAIProvider, Reply, make_fixture
 from vopix.core import sessions
 from vopix.core.agent import history, profile
-from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import Notice
 from vopix.state.chat import ChatState
@@ -54,19 +52,6 @@ async def _connect_copy(state: ChatState, cookie: str, sid: str) -> None:
     await CookieBoundState().preprocess(None, root, hydrate)
 
 
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch):
-    """Move the sessions clock forward: later(hours=1)."""
-    now = {"t": utcnow()}
-    monkeypatch.setattr(sessions, "utcnow", lambda: now["t"])
-
-    def advance(**delta: float) -> datetime:
-        now["t"] += timedelta(**delta)
-        return now["t"]
-
-    return advance
-
-
 def _rotate(token: str) -> str:
     result = sessions.refresh(token)
     assert result is not None and result.new_token is not None
@@ -80,7 +65,7 @@ def _reuse_notices(user_id: int) -> list[str]:
 
 
 async def test_a_new_socket_with_a_rotated_cookie_is_refused_and_ends_that_login(
-    make_user, settings_env, later
+    make_user, settings_env, sessions_clock
 ) -> None:
     """A stolen copy of an old cookie must not open the account on a new socket."""
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
@@ -89,7 +74,7 @@ async def test_a_new_socket_with_a_rotated_cookie_is_refused_and_ends_that_login
     open_tab = _chat_tab(old, "socket-of-the-open-tab")
     assert await open_tab.current_user_id() == user_id
     _rotate(old)  # a page load rotated the cookie; the open tab's socket keeps `old`
-    later(hours=1)
+    sessions_clock.advance(hours=1)
 
     # The tab whose socket proved `old` before the rotation goes on working until it reconnects.
     assert await open_tab.current_user_id() == user_id
@@ -103,21 +88,21 @@ async def test_a_new_socket_with_a_rotated_cookie_is_refused_and_ends_that_login
     assert await open_tab.current_user_id() is None  # the whole login ended
 
 
-async def test_a_rotated_cookie_within_the_grace_opens_a_new_socket(make_user, settings_env, later) -> None:
+async def test_a_rotated_cookie_within_the_grace_opens_a_new_socket(make_user, settings_env, sessions_clock) -> None:
     """Two tabs loading at once: the second may still carry the cookie the first just rotated."""
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="30")
     user_id, _, _ = make_user()
     old, info = sessions.start_session(user_id)
     new = _rotate(old)
-    later(seconds=5)
+    sessions_clock.advance(seconds=5)
     assert await _chat_tab(old, "second-tab").current_user_id() == user_id
     assert sessions.is_active(info.session_id, user_id)
-    later(seconds=60)
+    sessions_clock.advance(seconds=60)
     assert await _chat_tab(new, "third-tab").current_user_id() == user_id
 
 
 async def test_a_hydrate_on_a_new_socket_with_a_rotated_cookie_empties_the_state(
-    make_user, settings_env, later
+    make_user, settings_env, sessions_clock
 ) -> None:
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, email, _ = make_user()
@@ -126,7 +111,7 @@ async def test_a_hydrate_on_a_new_socket_with_a_rotated_cookie_empties_the_state
     await tab.load()
     assert tab.user_email == email
     _rotate(old)
-    later(hours=1)
+    sessions_clock.advance(hours=1)
     await _connect_copy(tab, f"{sessions.COOKIE_NAME}={old}", "copied-socket")
     assert tab._user_id == 0 and tab.user_email == ""
     assert not sessions.is_active(info.session_id, user_id)
