@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import func, select
 
 from vopix.db import session_scope
-from vopix.models import Plan
+from vopix.models import Plan, WorkspaceChunk
+
+
+def chunk_count() -> int:
+    """Stored content chunks, everyone's: what a refused or failed write must leave unchanged."""
+    with session_scope() as s:
+        return s.exec(select(func.count()).select_from(WorkspaceChunk)).one()
 
 
 @pytest.fixture

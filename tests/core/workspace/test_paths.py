@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
+from tests.core.workspace.conftest import chunk_count
 from vopix.core.workspace import store
 from vopix.core.workspace.base import NotFound
 from vopix.core.workspace.paths import MAX_DEPTH, PathError, normalize_path, path_key
 from vopix.db import session_scope
-from vopix.models import WorkspaceChunk, WorkspaceEntry
+from vopix.models import WorkspaceEntry
 
 HOSTILE = [
     ("..", "not allowed as a name"),
@@ -119,8 +120,7 @@ def test_invisible_and_space_like_characters_are_refused_by_name(raw: str, messa
 def _snapshot(user_id: int) -> tuple:
     with session_scope() as s:
         entries = s.exec(select(WorkspaceEntry.path).where(WorkspaceEntry.user_id == user_id)).all()
-        chunks = s.exec(select(func.count()).select_from(WorkspaceChunk)).one()
-    return sorted(entries), chunks, store.usage(user_id).bytes_used
+    return sorted(entries), chunk_count(), store.usage(user_id).bytes_used
 
 
 @pytest.mark.parametrize(("raw", "message"), HOSTILE[:12] + HOSTILE[18:26], ids=lambda v: repr(v)[:30])

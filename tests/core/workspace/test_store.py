@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
+from tests.core.workspace.conftest import chunk_count
 from vopix.core import accounts, jobs
 from vopix.core.clock import utcnow
 from vopix.core.workspace import archive, search, store
@@ -19,11 +20,6 @@ from vopix.core.workspace.seed import EXAMPLE_SKILL_PATH
 from vopix.core.workspace.storage import CHUNK_SIZE, get_storage
 from vopix.db import session_scope
 from vopix.models import WorkspaceChunk, WorkspaceEntry, WorkspaceText, WorkspaceUsage
-
-
-def _chunks() -> int:
-    with session_scope() as s:
-        return s.exec(select(func.count()).select_from(WorkspaceChunk)).one()
 
 
 def _entries(user_id: int) -> list[str]:
@@ -128,7 +124,7 @@ def test_the_plan_storage_limit_is_enforced_and_a_refusal_changes_nothing(ws_use
     used = store.storage_used(ws_user)
     storage_limit(used + 10_000)
     store.write_bytes(ws_user, "ok.bin", b"x" * 6000)
-    before = (_entries(ws_user), _chunks(), store.storage_used(ws_user))
+    before = (_entries(ws_user), chunk_count(), store.storage_used(ws_user))
     with pytest.raises(store.QuotaExceeded, match="Not enough storage") as err:
         store.write_bytes(ws_user, "too-much.bin", b"y" * 6000)
     assert "/billing" in str(err.value)
@@ -136,7 +132,7 @@ def test_the_plan_storage_limit_is_enforced_and_a_refusal_changes_nothing(ws_use
         store.write_stream(ws_user, "stream.bin", (b"z" * 1000 for _ in range(10)))
     with pytest.raises(store.QuotaExceeded):
         store.append_text(ws_user, "README.md", "x" * 6000)
-    assert (_entries(ws_user), _chunks(), store.storage_used(ws_user)) == before
+    assert (_entries(ws_user), chunk_count(), store.storage_used(ws_user)) == before
     # Replacing a file only needs room for the difference.
     store.write_bytes(ws_user, "ok.bin", b"w" * 9000)
     assert store.storage_used(ws_user) == used + 9000
@@ -144,7 +140,7 @@ def test_the_plan_storage_limit_is_enforced_and_a_refusal_changes_nothing(ws_use
 
 def test_the_per_file_maximum_is_enforced_on_every_write_path(ws_user: int, settings_env) -> None:
     settings_env(VOPIX_MAX_FILE_BYTES=str(CHUNK_SIZE + 10))
-    before = (_entries(ws_user), _chunks(), store.storage_used(ws_user))
+    before = (_entries(ws_user), chunk_count(), store.storage_used(ws_user))
     with pytest.raises(store.FileTooLarge, match="largest file allowed"):
         store.write_bytes(ws_user, "big.bin", b"x" * (CHUNK_SIZE + 11))
     pending = store.begin_write(ws_user, "big-stream.bin")
@@ -153,7 +149,7 @@ def test_the_per_file_maximum_is_enforced_on_every_write_path(ws_user: int, sett
         pending.write(b"x" * 11)  # ...and removed when the limit is passed
     with pytest.raises(store.FileTooLarge):
         store.append_text(ws_user, "README.md", "x" * CHUNK_SIZE)
-    assert (_entries(ws_user), _chunks(), store.storage_used(ws_user)) == before
+    assert (_entries(ws_user), chunk_count(), store.storage_used(ws_user)) == before
 
 
 @pytest.mark.promise("P08")
@@ -175,15 +171,15 @@ def test_two_racing_writes_cannot_overshoot_the_limit(ws_user: int, storage_limi
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
     assert store.usage(ws_user).bytes_used <= store.usage(ws_user).limit_bytes
-    assert _chunks() == len(store.list_entries(ws_user)) - 2  # no orphan content left
+    assert chunk_count() == len(store.list_entries(ws_user)) - 2  # no orphan content left
 
 
 def test_deleting_a_folder_removes_content_and_index(ws_user: int) -> None:
     store.write_text(ws_user, "trash/a.md", "alpha words")
     store.write_bytes(ws_user, "trash/deep/b.bin", b"\x00" * (CHUNK_SIZE * 2))
-    chunks_before = _chunks()
+    chunks_before = chunk_count()
     assert store.delete(ws_user, "Trash") == (2, 11 + CHUNK_SIZE * 2)
-    assert _chunks() == chunks_before - 3
+    assert chunk_count() == chunks_before - 3
     assert search.search(ws_user, "alpha") == []
     with pytest.raises(store.NotFound):
         store.delete(ws_user, "trash")
@@ -243,13 +239,13 @@ def test_folder_zip_streams_in_pieces_and_unpacks(ws_user: int) -> None:
 
 
 def test_interrupted_uploads_leave_orphans_that_the_job_removes(ws_user: int) -> None:
-    kept = _chunks()
+    kept = chunk_count()
     pending = store.begin_write(ws_user, "cut.bin")
     pending.write(b"x" * (CHUNK_SIZE * 2))  # the connection drops here: no commit, no abort
-    assert _chunks() == kept + 2
+    assert chunk_count() == kept + 2
     assert jobs.run_all_once(utcnow())["purge_workspace_orphans"] == 0  # too recent to judge
     assert jobs.run_all_once(utcnow() + timedelta(days=2))["purge_workspace_orphans"] == 2
-    assert _chunks() == kept and store.read_text(ws_user, "README.md")[1]
+    assert chunk_count() == kept and store.read_text(ws_user, "README.md")[1]
 
 
 @pytest.mark.promise("P26")

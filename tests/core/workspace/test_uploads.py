@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlmodel import func, select
 
+from tests.core.workspace.conftest import chunk_count
 from vopix.core.workspace import store, uploads
-from vopix.db import session_scope
-from vopix.models import WorkspaceChunk
 
 pytestmark = pytest.mark.asyncio
 
@@ -27,11 +25,6 @@ async def stream(*files: tuple[str, bytes], piece: int = 64 * 1024):
             yield Piece(name, 0, b"")
         for off in range(0, len(data), piece):
             yield Piece(name, off, data[off : off + piece])
-
-
-def _chunks() -> int:
-    with session_scope() as s:
-        return s.exec(select(func.count()).select_from(WorkspaceChunk)).one()
 
 
 @pytest.mark.promise("P04")
@@ -53,25 +46,25 @@ async def test_two_files_of_the_same_name_in_a_row_are_two_writes(ws_user: int) 
 
 async def test_over_the_per_file_maximum_is_refused_mid_stream_others_still_stored(ws_user, settings_env) -> None:
     settings_env(VOPIX_MAX_FILE_BYTES=str(300_000))
-    before = _chunks()
+    before = chunk_count()
     report = await uploads.receive(
         ws_user, "", stream(("ok-1.txt", b"x" * 1000), ("huge.bin", b"y" * 1_000_000), ("ok-2.txt", b"z"))
     )
     assert [e.path for e in report.stored] == ["ok-1.txt", "ok-2.txt"]
     assert report.refused == ["“huge.bin” is too large: the largest file allowed is 293 KB."]
-    assert not store.exists(ws_user, "huge.bin") and _chunks() == before + 2
+    assert not store.exists(ws_user, "huge.bin") and chunk_count() == before + 2
 
 
 @pytest.mark.promise("P08")
 async def test_over_the_storage_left_is_refused_and_nothing_is_kept(ws_user, storage_limit) -> None:
     storage_limit(store.storage_used(ws_user) + 50_000)
-    before = _chunks()
+    before = chunk_count()
     report = await uploads.receive(ws_user, "", stream(("fits.txt", b"a" * 30_000), ("no-room.bin", b"b" * 30_000)))
     assert [e.path for e in report.stored] == ["fits.txt"]
     assert report.refused[0].startswith("“no-room.bin” does not fit")
-    assert _chunks() == before + 1 and store.usage(ws_user).bytes_used <= store.usage(ws_user).limit_bytes
+    assert chunk_count() == before + 1 and store.usage(ws_user).bytes_used <= store.usage(ws_user).limit_bytes
     report = await uploads.receive(ws_user, "", stream(("later.bin", b"c" * 30_000)))
-    assert report.refused[0].startswith("“later.bin” does not fit") and _chunks() == before + 1
+    assert report.refused[0].startswith("“later.bin” does not fit") and chunk_count() == before + 1
 
 
 async def test_hostile_upload_names_are_refused_with_the_reason(ws_user: int) -> None:
@@ -81,7 +74,7 @@ async def test_hostile_upload_names_are_refused_with_the_reason(ws_user: int) ->
 
 
 async def test_a_cut_upload_leaves_nothing_behind(ws_user: int) -> None:
-    before = _chunks()
+    before = chunk_count()
 
     async def cut():
         yield Piece("half.bin", 0, b"x" * 300_000)
@@ -89,4 +82,4 @@ async def test_a_cut_upload_leaves_nothing_behind(ws_user: int) -> None:
 
     with pytest.raises(ConnectionResetError):
         await uploads.receive(ws_user, "", cut())
-    assert _chunks() == before and not store.exists(ws_user, "half.bin")
+    assert chunk_count() == before and not store.exists(ws_user, "half.bin")
