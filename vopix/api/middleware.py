@@ -8,6 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vopix.api import csp
 from vopix.api.http import client_ip_from
 from vopix.core import access_log, sessions
 from vopix.settings import get_settings
@@ -45,7 +46,10 @@ class AccessLogMiddleware:
                 status["code"] = message["status"]
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS + extra if k not in present]
+                # A route's own, stricter CSP (workspace downloads) is kept, like any header
+                # the response already has.
+                policy = (b"content-security-policy", csp.page_policy().encode())
+                headers += [(k, v) for k, v in [*SECURITY_HEADERS, policy, *extra] if k not in present]
                 message = {**message, "headers": headers}
             elif message["type"] == "websocket.accept":
                 status["code"] = 101
