@@ -11,7 +11,7 @@ from tests.core.agent.conftest import collect
 from tests.fakes.ai_provider import Drop, HttpError, Malformed, Reply, tool_call
 from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
-from vopix.core.agent.tools import Tool, register_tool, unregister_tool
+from vopix.core.agent.tools import Tool
 from vopix.db import session_scope
 from vopix.models import Message, Secret
 
@@ -72,21 +72,18 @@ async def test_own_api_key_is_encrypted_and_shown_only_as_last_four(agent_user) 
         assert s.exec(select(Secret)).all() == []
 
 
-async def test_tool_loop_runs_the_tool_for_this_user_and_records_it(agent_user, fake_ai) -> None:
+async def test_tool_loop_runs_the_tool_for_this_user_and_records_it(agent_user, fake_ai, add_tool) -> None:
     seen = []
 
     def handler(ctx, args):
         seen.append((ctx.user_id, ctx.channel, args))
         return f"It is sunny in {args['city']}."
 
-    register_tool(Tool("get_weather", "Weather for a city", {
+    add_tool(Tool("get_weather", "Weather for a city", {
         "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
     }, handler))
-    try:
-        fake_ai.script(tool_call("get_weather", {"city": "Lyon"}), Reply("Sunny in Lyon!"))
-        events = await collect(runtime.run_turn(agent_user, "Weather in Lyon?"))
-    finally:
-        unregister_tool("get_weather")
+    fake_ai.script(tool_call("get_weather", {"city": "Lyon"}), Reply("Sunny in Lyon!"))
+    events = await collect(runtime.run_turn(agent_user, "Weather in Lyon?"))
     assert seen == [(agent_user, "web", {"city": "Lyon"})]
     assert [e.kind for e in events if e.kind in ("tool_result", "done")] == ["tool_result", "done"]
     second = fake_ai.requests[-1].body["messages"]
@@ -106,25 +103,22 @@ async def test_tool_loop_stops_at_the_step_limit(agent_user, fake_ai, monkeypatc
     assert "no tool named nope" in events[1].text
 
 
-async def test_destructive_tool_waits_for_web_confirmation_and_is_refused_elsewhere(agent_user, fake_ai) -> None:
+async def test_destructive_tool_waits_for_web_confirmation_and_is_refused_elsewhere(agent_user, fake_ai, add_tool) -> None:
     done = []
-    register_tool(Tool("wipe", "Delete things", {"type": "object", "properties": {}},
-                       lambda ctx, args: done.append(ctx.confirmed) or "wiped", needs_confirmation=True))
-    try:
-        fake_ai.script(tool_call("wipe", {}), Reply("Asked you to confirm."))
-        events = await collect(runtime.run_turn(agent_user, "wipe it"))
-        waiting = next(e for e in events if e.kind == "tool_result")
-        assert "asked to confirm" in waiting.text and done == []
-        assert await runtime.confirm_tool_call(agent_user, waiting.message_id, True) == "wiped"
-        assert done == [True]
-        with pytest.raises(history.NotFound):
-            await runtime.confirm_tool_call(agent_user, waiting.message_id, True)  # only once
-        fake_ai.script(tool_call("wipe", {}), Reply("Cannot from here."))
-        events = await collect(runtime.run_turn(agent_user, "wipe it", channel="telegram"))
-        refused = next(e for e in events if e.kind == "tool_result")
-        assert refused.text.startswith("Refused") and done == [True]
-    finally:
-        unregister_tool("wipe")
+    add_tool(Tool("wipe", "Delete things", {"type": "object", "properties": {}},
+                  lambda ctx, args: done.append(ctx.confirmed) or "wiped", needs_confirmation=True))
+    fake_ai.script(tool_call("wipe", {}), Reply("Asked you to confirm."))
+    events = await collect(runtime.run_turn(agent_user, "wipe it"))
+    waiting = next(e for e in events if e.kind == "tool_result")
+    assert "asked to confirm" in waiting.text and done == []
+    assert await runtime.confirm_tool_call(agent_user, waiting.message_id, True) == "wiped"
+    assert done == [True]
+    with pytest.raises(history.NotFound):
+        await runtime.confirm_tool_call(agent_user, waiting.message_id, True)  # only once
+    fake_ai.script(tool_call("wipe", {}), Reply("Cannot from here."))
+    events = await collect(runtime.run_turn(agent_user, "wipe it", channel="telegram"))
+    refused = next(e for e in events if e.kind == "tool_result")
+    assert refused.text.startswith("Refused") and done == [True]
 
 
 @pytest.mark.parametrize(
@@ -241,23 +235,20 @@ async def test_long_history_is_trimmed_but_keeps_the_persona(agent_user, fake_ai
     assert len(sent) < 200
 
 
-async def test_two_confirm_clicks_run_a_destructive_tool_once(agent_user, fake_ai) -> None:
+async def test_two_confirm_clicks_run_a_destructive_tool_once(agent_user, fake_ai, add_tool) -> None:
     import asyncio
 
     runs = []
-    register_tool(Tool("wipe2", "Delete things", {"type": "object", "properties": {}},
-                       lambda ctx, args: runs.append(1) or "wiped", needs_confirmation=True))
-    try:
-        fake_ai.script(tool_call("wipe2", {}), Reply("Confirm please."))
-        events = await collect(runtime.run_turn(agent_user, "wipe"))
-        waiting = next(e for e in events if e.kind == "tool_result")
-        results = await asyncio.gather(
-            runtime.confirm_tool_call(agent_user, waiting.message_id, True),
-            runtime.confirm_tool_call(agent_user, waiting.message_id, True),
-            return_exceptions=True,
-        )
-    finally:
-        unregister_tool("wipe2")
+    add_tool(Tool("wipe2", "Delete things", {"type": "object", "properties": {}},
+                  lambda ctx, args: runs.append(1) or "wiped", needs_confirmation=True))
+    fake_ai.script(tool_call("wipe2", {}), Reply("Confirm please."))
+    events = await collect(runtime.run_turn(agent_user, "wipe"))
+    waiting = next(e for e in events if e.kind == "tool_result")
+    results = await asyncio.gather(
+        runtime.confirm_tool_call(agent_user, waiting.message_id, True),
+        runtime.confirm_tool_call(agent_user, waiting.message_id, True),
+        return_exceptions=True,
+    )
     assert runs == [1]
     assert sorted(type(r).__name__ for r in results) == ["NotFound", "str"]
 
