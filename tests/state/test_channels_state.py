@@ -9,6 +9,7 @@ import pytest
 from tests.state.conftest import set_cookie, state_of
 from vopix.channels import links
 from vopix.core import usage
+from vopix.core.kinds import NoticeKind
 from vopix.state.channels import ChannelsState
 
 pytestmark = pytest.mark.asyncio
@@ -55,7 +56,10 @@ async def test_whatsapp_code_number_window_and_notice(page) -> None:
     assert len(state.whatsapp_code) == 8 and state.whatsapp_number == "+1 555 000 9999"
     assert state.whatsapp_chat_link == f"https://wa.me/15550009999?text=LINK%20{state.whatsapp_code}"
     links.redeem("whatsapp", state.whatsapp_code, "15551234567", "Ada")
-    usage.add_notice(user_id, "whatsapp-window-1", "Your agent could not reply freely on WhatsApp.")
+    usage.add_notice(
+        user_id, "window-1", "Your agent could not reply freely on WhatsApp.", kind=NoticeKind.WHATSAPP_WINDOW
+    )
+    usage.add_notice(user_id, "whatsapp-window-looking", "Another kind of notice, whatever its key.")
     await state.load()
     assert state.whatsapp_linked and state.whatsapp_name == "+15551234567"
     assert state.whatsapp_window.startswith("open until ")

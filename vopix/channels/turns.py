@@ -13,7 +13,7 @@ from typing import Protocol
 from vopix.channels import queue
 from vopix.core import usage
 from vopix.core.agent import history, runtime
-from vopix.core.kinds import InboundStage, InboundStatus, TurnEventKind
+from vopix.core.kinds import InboundStage, InboundStatus, NoticeKind, TurnEventKind
 
 log = logging.getLogger("vopix.channels")
 
@@ -152,7 +152,8 @@ def window_notice(user_id: int, conversation_id: int | None, channel: str, at: d
         "to reopen the conversation there."
     )
     usage.add_notice(
-        user_id, f"whatsapp-window-{at:%Y%m%d%H%M%S%f}", text, level="warning", link="/channels"
+        user_id, f"whatsapp-window-{at:%Y%m%d%H%M%S%f}", text,
+        kind=NoticeKind.WHATSAPP_WINDOW, level="warning", link="/channels",
     )
     if conversation_id is not None:
         with contextlib.suppress(history.NotFound):

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from vopix.core import sessions
 from vopix.core.clock import utcnow
+from vopix.core.kinds import NoticeKind
 from vopix.core.passwords import (
     PasswordRejected,
     check_password_rules,
@@ -224,7 +225,8 @@ def _changed(
         s.add(user)
         s.add(
             Notice(
-                user_id=user_id, key=f"security:{kind}:{user.updated_at.isoformat()}", level="info",
+                user_id=user_id, key=f"security:{kind}:{user.updated_at.isoformat()}",
+                kind=NoticeKind.SECURITY, level="info",
                 text=text + " If that was not you, contact support at once.", link="/account",
             )
         )

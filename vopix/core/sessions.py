@@ -16,6 +16,7 @@ from http.cookies import SimpleCookie
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
+from vopix.core.kinds import NoticeKind
 from vopix.core.passwords import sha256_hex
 from vopix.db import session_scope
 from vopix.models import AuthSession, Notice, RefreshToken
@@ -85,7 +86,8 @@ def _revoke(s: Session, row: AuthSession, reason: str, now: datetime) -> None:
             # A security alert (P12): someone replayed an old copy of this login's cookie.
             s.add(
                 Notice(
-                    user_id=row.user_id, key=f"security:token_reuse:{row.id}", level="error",
+                    user_id=row.user_id, key=f"security:token_reuse:{row.id}",
+                    kind=NoticeKind.SECURITY, level="error",
                     text=(
                         f"We signed out a session ({describe_user_agent(row.user_agent)}, "
                         f"{row.ip or 'unknown IP'}) because an old copy of its login cookie was "

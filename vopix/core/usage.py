@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
+from vopix.core.kinds import NoticeKind
 from vopix.db import core, session_scope
 from vopix.models import Notice, Plan, UsageDaily, User
 
@@ -269,6 +270,7 @@ def _warn(
                         Notice(
                             user_id=user_id,
                             key=key,
+                            kind=NoticeKind.QUOTA,
                             text=text,
                             link=UPGRADE_LINK,
                             level="warning" if pct < 100 else "error",
@@ -280,22 +282,32 @@ def _warn(
     return created
 
 
-def add_notice(user_id: int, key: str, text: str, *, level: str = "info", link: str = "") -> bool:
+def add_notice(
+    user_id: int,
+    key: str,
+    text: str,
+    *,
+    kind: NoticeKind = NoticeKind.GENERAL,
+    level: str = "info",
+    link: str = "",
+) -> bool:
     """Store a notice once per key; returns False when it already existed."""
     try:
         with session_scope() as s:
-            s.add(Notice(user_id=user_id, key=key[:120], text=text, level=level, link=link))
+            s.add(Notice(user_id=user_id, key=key[:120], kind=kind, text=text, level=level, link=link))
         return True
     except IntegrityError:
         return False
 
 
-def unread_notices(user_id: int, limit: int = 10) -> list[Notice]:
+def unread_notices(user_id: int, limit: int = 10, *, kind: NoticeKind | None = None) -> list[Notice]:
+    """The person's unread notices, newest first; only those of `kind` when given."""
+    of_kind = [Notice.kind == kind] if kind is not None else []
     with session_scope() as s:
         return list(
             s.exec(
                 select(Notice)
-                .where(Notice.user_id == user_id, col(Notice.read_at).is_(None))
+                .where(Notice.user_id == user_id, col(Notice.read_at).is_(None), *of_kind)
                 .order_by(col(Notice.created_at).desc())
                 .limit(limit)
             )

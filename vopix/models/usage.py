@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from vopix.core.clock import utcnow
+from vopix.core.kinds import NoticeKind
 from vopix.models.accounts import user_fk, utc_column
 
 
@@ -45,6 +46,11 @@ class Notice(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=user_fk(index=False))  # the unique constraint leads with it
     key: str = Field(max_length=120)
+    # What it is about (NoticeKind): pages pick their notices by kind, never by key.
+    kind: str = Field(
+        default=NoticeKind.GENERAL,
+        sa_column=Column(String(24), nullable=False, server_default=NoticeKind.GENERAL.value),
+    )
     level: str = Field(default="info", max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
     link: str = Field(default="", max_length=200)

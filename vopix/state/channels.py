@@ -13,6 +13,7 @@ import segno
 from vopix.channels import links, telegram, whatsapp
 from vopix.core import usage
 from vopix.core.clock import utcnow
+from vopix.core.kinds import NoticeKind
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 WAIT_SECONDS = 1.0
@@ -68,12 +69,8 @@ class ChannelsState(SessionState):
         if wa:
             self.whatsapp_code = self.whatsapp_chat_link = ""
         self.whatsapp_number = whatsapp.platform_number()
-        rows = await asyncio.to_thread(usage.unread_notices, user_id)
-        self.notices = [
-            {"id": str(n.id), "text": n.text, "time": _when(n.created_at)}
-            for n in rows
-            if n.key.startswith("whatsapp-window")
-        ]
+        rows = await asyncio.to_thread(usage.unread_notices, user_id, kind=NoticeKind.WHATSAPP_WINDOW)
+        self.notices = [{"id": str(n.id), "text": n.text, "time": _when(n.created_at)} for n in rows]
 
     @rx.event
     @for_user
