@@ -99,3 +99,23 @@ async def test_after_a_failed_attempt_the_event_is_retried_within_seconds_not_a_
     soon = utcnow() + timedelta(seconds=queue.RETRY_BACKOFF[0] + 0.5)
     claimed = queue.claim("another-worker", now=soon)
     assert claimed is not None and (claimed.id, claimed.attempts) == (event.id, 2)
+
+
+async def test_a_message_whose_conversation_was_deleted_mid_turn_is_closed_quietly(
+    api, agent_user, telegram_api, monkeypatch
+) -> None:
+    link_telegram(agent_user, CHAT)
+    await post_update(api, make_text_update(7301, CHAT, "forget I asked"))
+
+    async def delete_then_crash(user_id, conversation_id, channel):
+        history.delete_conversation(user_id, conversation_id)  # from the web app, meanwhile
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(turns, "run_agent", delete_then_crash)
+    monkeypatch.setattr(queue, "RETRY_BACKOFF", (0.0, 0.0, 0.0, 0.0))
+    await drain()
+    [event] = inbound_events()
+    assert (event.status, event.outcome, event.attempts) == ("done", "deleted", 2)
+    assert (event.conversation_id, event.user_message_id) == (None, None)
+    assert telegram_api.sent_messages == []  # no apology for a message the person deleted
+    assert history.list_conversations(agent_user) == []

@@ -94,6 +94,11 @@ async def _answer_stages(
             queue.store_user_message, event.id, user_id, conversation_id, text, channel
         )
         stage = InboundStage.STORED
+    if stage == InboundStage.STORED and (conversation_id is None or message_id is None):
+        # The person deleted the conversation (and so this message) before it was answered:
+        # there is nothing left to answer.
+        await asyncio.to_thread(queue.finish, event.id, "deleted", user_id=user_id)
+        return
     if stage == InboundStage.STORED:
         assert conversation_id is not None and message_id is not None
         if event.attempts > 1:  # resumed after a crash or restart mid-turn
