@@ -108,3 +108,22 @@ def test_workspace_downloads_keep_their_sandboxing_policy(app, make_user) -> Non
     )
     assert response.status_code == 200
     assert response.headers.get_list("content-security-policy") == ["default-src 'none'; sandbox"]
+
+
+def test_a_build_being_replaced_never_fails_a_request_nor_sticks(tmp_path: Path, monkeypatch) -> None:
+    """A page that vanishes while the hashes are read (a rebuild) gives no inline script for
+    that moment; the next read, with the build complete, has them all."""
+    from vopix.api import csp
+
+    build = tmp_path / "client"
+    build.mkdir()
+    (build / "index.html").write_text(PAGE, encoding="utf-8")
+    real_read = Path.read_text
+
+    def vanished(self: Path, *args, **kwargs) -> str:
+        raise FileNotFoundError(str(self))
+
+    monkeypatch.setattr(Path, "read_text", vanished)
+    assert csp.script_hashes(build) == ()
+    monkeypatch.setattr(Path, "read_text", real_read)
+    assert set(csp.script_hashes(build)) == {_hash(THEME), _hash(ROUTER)}

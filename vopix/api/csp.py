@@ -71,9 +71,11 @@ def script_hashes(directory: Path) -> tuple[str, ...]:
     """Hashes of every inline script in the build, read again when the build is replaced."""
     try:
         stamp = directory.stat().st_mtime_ns
+        # A page that vanishes while it is read (a rebuild) raises here, so the incomplete
+        # answer is not cached under this stamp.
+        return _script_hashes(directory, stamp)
     except OSError:
-        return ()  # no production build (dev server, tests): no inline scripts to allow
-    return _script_hashes(directory, stamp)
+        return ()  # no production build (dev server, tests), or one being replaced
 
 
 def socket_origin(public_origin: str) -> str:
