@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import timedelta
 
 import pytest
@@ -30,6 +29,7 @@ from tests.fakes.telegram_api import (
     make_voice_update,
 )
 from vopix.channels import links, telegram
+from vopix.core import http
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
 from vopix.db import session_scope
@@ -210,14 +210,19 @@ async def test_a_long_reply_is_split_within_telegram_limits(api, agent_user, tel
     assert all(r.status == "sent" for r in rows)
 
 
-async def test_429_retry_after_is_honoured(api, agent_user, telegram_api, fake_ai) -> None:
+async def test_429_retry_after_is_honoured(api, agent_user, telegram_api, fake_ai, monkeypatch) -> None:
     link_telegram(agent_user, CHAT)
     fake_ai.script(Reply("Answer after a flood wait"))
     telegram_api.fail_next("sendMessage", 1, retry_after=1)
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(http, "default_sleep", record)
     await post_update(api, make_text_update(7001, CHAT, "hi"))
-    started = time.monotonic()
     await drain()
-    assert time.monotonic() - started >= 0.9
+    assert waits == [1.0]  # Telegram's retry_after, waited once before the second try
     texts = [m["text"] for m in telegram_api.sent_messages]
     assert texts == ["Answer after a flood wait", "Answer after a flood wait"]  # refused, then sent
     with session_scope() as s:

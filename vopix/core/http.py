@@ -127,6 +127,11 @@ class RetryPolicy:
         return backoff * (1 - self.jitter * self.rng()) if self.jitter else backoff
 
 
+# The wait between attempts when the caller passes none; tests replace it to record waits
+# instead of sleeping (looked up at each wait).
+default_sleep: Sleep = asyncio.sleep
+
+
 async def retry(
     call: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
@@ -145,6 +150,6 @@ async def retry(
             verdict = retry_on(exc)
             if verdict is None or attempt >= attempts:
                 raise
-            wait = asyncio.sleep if sleep is None else sleep  # `is None`: a recorder may be falsy
+            wait = default_sleep if sleep is None else sleep  # `is None`: a recorder may be falsy
             await wait(policy.delay(attempt, verdict.after))
     raise AssertionError("unreachable")
