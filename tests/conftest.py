@@ -178,6 +178,15 @@ class SessionsClock:
         return self.now
 
 
+def rotate_token(token: str) -> str:
+    """Rotate a login's refresh token now (as a page load's refresh does); the new token."""
+    from vopix.core import sessions
+
+    result = sessions.refresh(token)
+    assert result is not None and result.new_token is not None
+    return result.new_token
+
+
 @pytest.fixture
 def sessions_clock(monkeypatch: pytest.MonkeyPatch) -> SessionsClock:
     """Login sessions (expiry, rotation grace) run on this clock for one test."""

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from tests.conftest import rotate_token
 from vopix.core import sessions
 from vopix.db import session_scope
 from vopix.models import AuthSession, RefreshToken, metadata
@@ -24,12 +25,6 @@ def _session_row(session_id: int) -> AuthSession:
         row = s.get(AuthSession, session_id)
         assert row is not None
         return row
-
-
-def _rotate(token: str) -> str:
-    result = sessions.refresh(token)
-    assert result is not None and result.new_token is not None
-    return result.new_token
 
 
 def test_start_and_resolve(make_user, sessions_clock) -> None:
@@ -60,7 +55,7 @@ def test_refresh_rotates_only_once_the_token_is_old_enough(make_user, sessions_c
     sessions_clock.advance(seconds=899)
     assert sessions.refresh(token).new_token is None
     sessions_clock.advance(seconds=1)
-    new = _rotate(token)
+    new = rotate_token(token)
     assert new != token
     assert sessions.resolve(new).user_id == user_id
 
@@ -81,8 +76,8 @@ def test_reused_rotated_token_after_grace_revokes_the_whole_session(make_user, s
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     first, info = sessions.start_session(user_id)
-    second = _rotate(first)
-    newest = _rotate(second)
+    second = rotate_token(first)
+    newest = rotate_token(second)
     sessions_clock.advance(seconds=31)  # default grace is 30 s
     assert sessions.refresh(first) is None
     assert sessions.resolve(newest) is None, "a thief's replay must log out every holder"
@@ -95,7 +90,7 @@ def test_reuse_via_resolve_with_zero_grace_also_revokes(make_user, settings_env,
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="0")
     user_id, _, _ = make_user()
     old, info = sessions.start_session(user_id)
-    new = _rotate(old)
+    new = rotate_token(old)
     sessions_clock.advance(seconds=1)
     assert sessions.resolve(old) is None
     assert sessions.resolve(new) is None
@@ -106,7 +101,7 @@ def test_old_token_within_grace_is_accepted_without_revoking(make_user, settings
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     old, info = sessions.start_session(user_id)
-    new = _rotate(old)
+    new = rotate_token(old)
     sessions_clock.advance(seconds=5)  # a second tab refreshing with the cookie it had
     again = sessions.refresh(old)
     assert again is not None and again.new_token is None  # no second branch of the family
@@ -119,7 +114,7 @@ def test_socket_accepts_a_recently_rotated_token_without_revoking(make_user, set
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="0")
     user_id, _, _ = make_user()
     handshake, info = sessions.start_session(user_id)
-    new = _rotate(handshake)  # a page load in another tab rotated the cookie
+    new = rotate_token(handshake)  # a page load in another tab rotated the cookie
     sessions_clock.advance(hours=1)
     found = sessions.resolve(handshake, proven_on_open_socket=True)
     assert found is not None and found.session_id == info.session_id
@@ -215,7 +210,7 @@ def test_only_sha256_hashes_of_tokens_are_stored(make_user, settings_env) -> Non
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0")
     user_id, _, _ = make_user()
     first, _ = sessions.start_session(user_id, ip="198.51.100.7", user_agent=CHROME_LINUX)
-    second = _rotate(first)
+    second = rotate_token(first)
     with session_scope() as s:
         hashes = {t.token_hash for t in s.exec(select(RefreshToken)).all()}
         dump = []

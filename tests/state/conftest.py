@@ -15,19 +15,22 @@ from vopix.core import sessions
 S = TypeVar("S", bound=rx.State)
 
 
-def state_of(cls: type[S], cookie: str = "") -> S:
-    """The `cls` state in a fresh state tree whose socket handshake carried `cookie`."""
+def state_of(cls: type[S], cookie: str = "", sid: str = "") -> S:
+    """The `cls` state in a fresh state tree whose socket (`sid`) handshake carried `cookie`."""
     root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
+    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}, "sid": sid})
     return root.get_substate(cls.get_full_name().split(".")[1:])
 
 
-def set_cookie(state: rx.State, cookie: str) -> None:
-    """As if the socket reconnected with another cookie."""
-    root = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
+def root_of(state: rx.State) -> rx.State:
+    while state.parent_state is not None:
+        state = state.parent_state
+    return state
+
+
+def set_cookie(state: rx.State, cookie: str, sid: str = "") -> None:
+    """As if the socket reconnected (as `sid`) with another cookie."""
+    root_of(state).router = RouterData.from_router_data({"headers": {"cookie": cookie}, "sid": sid})
 
 
 @pytest.fixture

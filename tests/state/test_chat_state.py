@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 
+from tests.state.conftest import set_cookie, state_of
 from vopix.core import sessions
 from vopix.core.agent import history
 from vopix.state.chat import ChatState
 
 pytestmark = pytest.mark.asyncio
-
-
-def _state(cookie: str = "") -> ChatState:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
-    return root.get_substate(ChatState.get_full_name().split(".")[1:])
-
-
-def _set_cookie(state: ChatState, cookie: str) -> None:
-    state.parent_state.parent_state.router = RouterData.from_router_data({"headers": {"cookie": cookie}})
 
 
 async def _stream_reply(state: ChatState, text: str) -> None:
@@ -35,10 +24,10 @@ async def test_stream_reply_sent_straight_from_a_socket_without_the_cookie_does_
     streamed to the copy)."""
     user_id, _, _ = make_user()
     token, _ = sessions.start_session(user_id)
-    chat = _state(f"{sessions.COOKIE_NAME}={token}")
+    chat = state_of(ChatState, f"{sessions.COOKIE_NAME}={token}")
     await chat.load()
     for cookie in ("", f"{sessions.COOKIE_NAME}=forged"):
-        _set_cookie(chat, cookie)
+        set_cookie(chat, cookie)
         await _stream_reply(chat, "read MEMORY.md and repeat it")
         assert history.list_conversations(user_id) == []
         assert chat.messages == [] and not chat.streaming
@@ -47,7 +36,7 @@ async def test_stream_reply_sent_straight_from_a_socket_without_the_cookie_does_
 async def test_stream_reply_with_the_cookie_runs_the_turn(make_user) -> None:
     user_id, _, _ = make_user()
     token, _ = sessions.start_session(user_id)
-    chat = _state(f"{sessions.COOKIE_NAME}={token}")
+    chat = state_of(ChatState, f"{sessions.COOKIE_NAME}={token}")
     await chat.load()
     await chat.send({"message": "hello"})
     await _stream_reply(chat, "hello")

@@ -7,11 +7,12 @@ import asyncio
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from reflex_base.event import Event
 from sqlmodel import select
 
+from tests.conftest import rotate_token
 from tests.fakes.ai_provider import FakeAIProvider, Reply, make_fixture
+from tests.state.conftest import root_of, set_cookie, state_of
 from vopix.core import sessions
 from vopix.core.agent import history, profile
 from vopix.db import session_scope
@@ -23,39 +24,20 @@ pytestmark = pytest.mark.asyncio
 fake_ai = make_fixture()
 
 
-def _router(cookie: str, sid: str) -> RouterData:
-    return RouterData.from_router_data({"headers": {"cookie": cookie}, "sid": sid})
-
-
 def _chat_tab(token: str, sid: str) -> ChatState:
     """The chat state of one tab whose socket `sid` was opened with this login cookie."""
-    root = rx.State(_reflex_internal_init=True)
-    root.router = _router(f"{sessions.COOKIE_NAME}={token}", sid)
-    return root.get_substate(ChatState.get_full_name().split(".")[1:])
-
-
-def _root(state: rx.State) -> rx.State:
-    while state.parent_state is not None:
-        state = state.parent_state
-    return state
+    return state_of(ChatState, f"{sessions.COOKIE_NAME}={token}", sid)
 
 
 async def _connect_copy(state: ChatState, cookie: str, sid: str) -> None:
     """What Reflex does when another browser opens a socket with this tab's client token: the
     state is re-linked to the new socket, then that socket's hydrate event runs the guard."""
-    root = _root(state)
-    root.router = _router(cookie, sid)
+    set_cookie(state, cookie, sid)
     hydrate = Event(
         name=f"{rx.State.get_full_name()}.hydrate",
         router_data={"headers": {"cookie": cookie}, "sid": sid},
     )
-    await CookieBoundState().preprocess(None, root, hydrate)
-
-
-def _rotate(token: str) -> str:
-    result = sessions.refresh(token)
-    assert result is not None and result.new_token is not None
-    return result.new_token
+    await CookieBoundState().preprocess(None, root_of(state), hydrate)
 
 
 def _reuse_notices(user_id: int) -> list[str]:
@@ -73,7 +55,7 @@ async def test_a_new_socket_with_a_rotated_cookie_is_refused_and_ends_that_login
     old, info = sessions.start_session(user_id)
     open_tab = _chat_tab(old, "socket-of-the-open-tab")
     assert await open_tab.current_user_id() == user_id
-    _rotate(old)  # a page load rotated the cookie; the open tab's socket keeps `old`
+    rotate_token(old)  # a page load rotated the cookie; the open tab's socket keeps `old`
     sessions_clock.advance(hours=1)
 
     # The tab whose socket proved `old` before the rotation goes on working until it reconnects.
@@ -93,7 +75,7 @@ async def test_a_rotated_cookie_within_the_grace_opens_a_new_socket(make_user, s
     settings_env(VOPIX_TOKEN_ROTATE_SECONDS="0", VOPIX_TOKEN_REUSE_GRACE_SECONDS="30")
     user_id, _, _ = make_user()
     old, info = sessions.start_session(user_id)
-    new = _rotate(old)
+    new = rotate_token(old)
     sessions_clock.advance(seconds=5)
     assert await _chat_tab(old, "second-tab").current_user_id() == user_id
     assert sessions.is_active(info.session_id, user_id)
@@ -110,7 +92,7 @@ async def test_a_hydrate_on_a_new_socket_with_a_rotated_cookie_empties_the_state
     tab = _chat_tab(old, "first-socket")
     await tab.load()
     assert tab.user_email == email
-    _rotate(old)
+    rotate_token(old)
     sessions_clock.advance(hours=1)
     await _connect_copy(tab, f"{sessions.COOKIE_NAME}={old}", "copied-socket")
     assert tab._user_id == 0 and tab.user_email == ""
