@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from vopix.core.clock import utcnow
@@ -27,7 +27,11 @@ class User(SQLModel, table=True):
     age_confirmed_at: datetime = Field(sa_column=utc_column())
     marketing_opt_in: bool = Field(default=False)
     subscription_status: str = Field(default="free", max_length=32)
-    plan_id: str = Field(default="free", max_length=32)
+    # A plan that people are on cannot be deleted (no ON DELETE): move them first.
+    plan_id: str = Field(
+        default="free",
+        sa_column=Column(String(32), ForeignKey("plan.id"), nullable=False, server_default="free"),
+    )
     is_operator: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -1,7 +1,9 @@
-"""Migration 0006: notices already stored get their kind from the key they were written with."""
+"""Migrations after 0005 on databases that hold rows: 0006 gives stored notices their kind
+from the key they were written with; 0007 points user.plan_id at plan.id."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
 
@@ -40,5 +42,33 @@ def test_existing_notices_get_their_kind_and_the_downgrade_drops_it(new_database
         assert kinds == NOTICES
         command.downgrade(_alembic(url), "0005")
         assert "kind" not in {c["name"] for c in sa.inspect(engine).get_columns("notice")}
+    finally:
+        engine.dispose()
+
+
+def test_people_on_a_vanished_plan_move_to_free_and_a_plan_in_use_cannot_be_deleted(
+    new_database,  # noqa: F811
+) -> None:
+    url = new_database()
+    command.upgrade(_alembic(url), "0006")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for user_id, plan in ((1, "pro"), (2, "retired-plan")):
+                row = {**USER, "id": user_id, "email": f"u{user_id}@example.com", "plan_id": plan}
+                columns = ", ".join(f'"{c}"' for c in row)
+                conn.execute(text(f'INSERT INTO "user" ({columns}) VALUES ({", ".join(":" + c for c in row)})'), row)
+        command.upgrade(_alembic(url), "0007")
+        with engine.connect() as conn:
+            plans = dict(conn.execute(text('SELECT id, plan_id FROM "user" ORDER BY id')).all())
+        assert plans == {1: "pro", 2: "free"}
+        [fk] = [f for f in sa.inspect(engine).get_foreign_keys("user") if f["referred_table"] == "plan"]
+        assert fk["name"] == "fk_user_plan_id_plan" and fk["constrained_columns"] == ["plan_id"]
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.execute(text("PRAGMA foreign_keys=ON"))
+            conn.execute(text("DELETE FROM plan WHERE id = 'pro'"))
+        command.downgrade(_alembic(url), "0006")
+        assert not [f for f in sa.inspect(engine).get_foreign_keys("user") if f["referred_table"] == "plan"]
     finally:
         engine.dispose()
