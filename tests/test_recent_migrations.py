@@ -72,3 +72,19 @@ def test_people_on_a_vanished_plan_move_to_free_and_a_plan_in_use_cannot_be_dele
         assert not [f for f in sa.inspect(engine).get_foreign_keys("user") if f["referred_table"] == "plan"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.promise("P26")
+def test_a_deleted_accounts_id_and_its_access_log_never_pass_to_the_next_sign_up(make_user) -> None:
+    from vopix.core import access_log, accounts
+
+    first, _, _ = make_user()
+    gone, _, _ = make_user()
+    access_log.writer.record(
+        access_log.AccessEntry(ip="192.0.2.7", method="GET", path="/chat", status=200, user_id=gone, duration_ms=1)
+    )
+    access_log.writer.flush()
+    assert accounts.delete_account(gone)
+    newcomer, _, _ = make_user()
+    assert newcomer not in (first, gone)
+    assert access_log.recent_entries(newcomer) == []

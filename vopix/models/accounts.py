@@ -21,6 +21,10 @@ def utc_column(nullable: bool = False, index: bool = False) -> Column:  # type: 
 
 
 class User(SQLModel, table=True):
+    # SQLite would otherwise hand a deleted account's id to the next sign-up, and with it any
+    # row that still names the id (the access log keeps ids without a foreign key).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=100)
