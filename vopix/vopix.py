@@ -24,6 +24,7 @@ from vopix.pages.chat import chat_page
 from vopix.pages.usage import usage_page
 from vopix.pages.workspace import workspace_page
 from vopix.settings import get_settings
+from vopix.state import session as session_state
 from vopix.state.account import AccountState
 from vopix.state.agent_settings import AgentSettingsState
 from vopix.state.channels import ChannelsState
@@ -66,6 +67,15 @@ app = rx.App(
     theme=None,
 )
 app.register_lifespan_task(platform_lifespan)
+
+
+def _linked_socket(client_token: str) -> str | None:
+    """The socket this app instance has linked the client token to, if any."""
+    namespace = app.event_namespace
+    return namespace.token_to_sid.get(client_token) if namespace is not None else None
+
+
+session_state.linked_socket = _linked_socket  # background writes check the live link
 app.add_middleware(CookieBoundState(), index=0)
 app.register_lifespan_task(channels_lifespan)
 

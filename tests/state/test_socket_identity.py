@@ -17,6 +17,7 @@ from vopix.core import sessions
 from vopix.core.agent import history, profile
 from vopix.db import session_scope
 from vopix.models import Notice
+from vopix.state import session as session_state
 from vopix.state.chat import ChatState
 from vopix.state.guard import CookieBoundState
 
@@ -135,3 +136,33 @@ async def test_a_client_token_copied_mid_stream_receives_nothing_of_the_first_pe
     [conv] = history.list_conversations(owner)
     page, _ = history.messages_page(owner, conv.id)
     assert page[-1].role == "assistant" and page[-1].content == secret_reply
+
+
+async def test_a_copy_linked_before_the_state_hears_of_it_gets_no_write(
+    make_user, fake_ai: FakeAIProvider, monkeypatch
+) -> None:
+    """Reflex links a token to a new socket at connect, before the state's socket id changes:
+    the live link is what a write checks."""
+    owner, _, _ = make_user()
+    profile.update_provider(
+        owner, kind="openai", model="gpt-4o-mini", base_url=fake_ai.openai_base_url,
+        api_key="sk-test-abcdefghijklmnop1234",
+    )
+    fake_ai.script(Reply("private " + " ".join(f"w{i}" for i in range(40)), chunks=20, delay=0.05))
+    token, _ = sessions.start_session(owner)
+    links = {"": "owner-socket"}  # client token -> the socket it is linked to now
+    monkeypatch.setattr(session_state, "linked_socket", links.get)
+
+    tab = _chat_tab(token, "owner-socket")
+    await tab.load()
+    await tab.send({"message": "go"})
+    stream = asyncio.create_task(ChatState.event_handlers["stream_reply"].fn(tab, "go"))
+    for _ in range(200):
+        if any("private" in m["content"] for m in tab.messages):
+            break
+        await asyncio.sleep(0.02)
+    shown = [dict(m) for m in tab.messages]
+    links[""] = "copy-socket"  # linked at connect; no event of the copy has run yet
+    await asyncio.wait_for(stream, timeout=20)
+    assert [dict(m) for m in tab.messages] == shown  # not one more word reached the copy
+    assert tab.streaming  # nor the end of the stream

@@ -14,6 +14,7 @@ from vopix.channels import links, telegram, whatsapp
 from vopix.core import usage
 from vopix.core.clock import utcnow
 from vopix.core.kinds import NoticeKind
+from vopix.models import Notice
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 WAIT_SECONDS = 1.0
@@ -50,7 +51,15 @@ class ChannelsState(SessionState):
     error: str = ""
 
     async def _refresh(self, user_id: int) -> None:
+        self._show(*await self._fetch(user_id))
+
+    @staticmethod
+    async def _fetch(user_id: int) -> tuple[dict[str, links.LinkView], list[Notice]]:
         linked = await asyncio.to_thread(links.links_for, user_id)
+        notices = await asyncio.to_thread(usage.unread_notices, user_id, kind=NoticeKind.WHATSAPP_WINDOW)
+        return linked, notices
+
+    def _show(self, linked: dict[str, links.LinkView], notices: list[Notice]) -> None:
         self.telegram_enabled = telegram.enabled()
         self.whatsapp_enabled = whatsapp.enabled()
         tg, wa = linked.get("telegram"), linked.get("whatsapp")
@@ -69,8 +78,7 @@ class ChannelsState(SessionState):
         if wa:
             self.whatsapp_code = self.whatsapp_chat_link = ""
         self.whatsapp_number = whatsapp.platform_number()
-        rows = await asyncio.to_thread(usage.unread_notices, user_id, kind=NoticeKind.WHATSAPP_WINDOW)
-        self.notices = [{"id": str(n.id), "text": n.text, "time": _when(n.created_at)} for n in rows]
+        self.notices = [{"id": str(n.id), "text": n.text, "time": _when(n.created_at)} for n in notices]
 
     @rx.event
     @for_user
@@ -148,11 +156,11 @@ class ChannelsState(SessionState):
                 if not self._owned_by(owner) or not self.waiting:
                     return
                 before = (self.telegram_linked, self.whatsapp_linked)
-            linked = await asyncio.to_thread(links.links_for, owner)
+            linked, notices = await self._fetch(owner)
             if ("telegram" in linked, "whatsapp" in linked) != before:
-                async with self:
+                async with self:  # no await between the ownership check and the writes
                     if self._owned_by(owner):
-                        await self._refresh(owner)
+                        self._show(linked, notices)
                         self.waiting = False
                         self.message = "Linked. Your messages there now reach your agent."
                 return

@@ -12,6 +12,7 @@ from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
 from vopix.core.agent.history import MessageView
 from vopix.core.kinds import MessageStatus, TurnEventKind
+from vopix.models import Notice
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsApp"}
@@ -51,7 +52,9 @@ class ChatState(SessionState):
 
     # -- loading ---------------------------------------------------------------------------
     async def _refresh_conversations(self, user_id: int) -> None:
-        rows = await asyncio.to_thread(history.list_conversations, user_id, limit=30)
+        self._show_conversations(await asyncio.to_thread(history.list_conversations, user_id, limit=30))
+
+    def _show_conversations(self, rows: list[history.ConversationView]) -> None:
         self.conversations = [
             {"id": str(c.id), "title": c.title, "updated": c.updated_at.isoformat()} for c in rows
         ]
@@ -62,7 +65,9 @@ class ChatState(SessionState):
             self.current_title = next((c["title"] for c in self.conversations if c["id"] == current), "")
 
     async def _refresh_notices(self, user_id: int) -> None:
-        rows = await asyncio.to_thread(usage.unread_notices, user_id)
+        self._show_notices(await asyncio.to_thread(usage.unread_notices, user_id))
+
+    def _show_notices(self, rows: list[Notice]) -> None:
         self.notices = [{"id": str(n.id), "text": n.text, "level": n.level, "link": n.link} for n in rows]
 
     async def _open(self, user_id: int, conversation_id: int) -> None:
@@ -213,6 +218,9 @@ class ChatState(SessionState):
                         pending = ""
                     self._apply(event)
         finally:
+            # Read first: nothing may await between the ownership check and the writes.
+            conversations = await asyncio.to_thread(history.list_conversations, user_id, limit=30)
+            notices = await asyncio.to_thread(usage.unread_notices, user_id)
             async with self:
                 if self._owned_by(user_id):
                     if pending:
@@ -223,8 +231,8 @@ class ChatState(SessionState):
                             MessageStatus.STOPPED if self.stop_requested else MessageStatus.COMPLETE
                         )
                         self.messages = list(self.messages)
-                    await self._refresh_conversations(user_id)
-                    await self._refresh_notices(user_id)
+                    self._show_conversations(conversations)
+                    self._show_notices(notices)
 
     def _append_text(self, text: str, message_id: int | None) -> None:
         if (

@@ -61,6 +61,10 @@ async def identify(
 # nothing.
 Reply: TypeAlias = rx.event.EventSpec | rx.event.EventHandler | list[Any] | None
 
+# The socket a client token is linked to right now (None: none), set by the app once its
+# socket server exists (vopix/vopix.py); unset in tests without one.
+linked_socket: Callable[[str], str | None] | None = None
+
 P = ParamSpec("P")
 S = TypeVar("S", bound="SessionState")
 
@@ -109,9 +113,17 @@ class SessionState(rx.State):
         """Does this state still belong to `user_id` on the socket that proved it? A background
         task checks this before every write: a client token copied into another browser
         re-links the state to that browser's socket (and the hydrate guard empties it), and
-        nothing of the person the task started for may reach it."""
-        same_socket = self._proof_sid == self.router.session.session_id
-        return bool(user_id) and self._user_id == user_id and same_socket
+        nothing of the person the task started for may reach it.
+
+        Reflex links a token to a new socket at connect, before the state hears of it, and
+        sends a write's delta to the socket linked when the `async with self` block ends. So
+        the live link is checked too, and a writer makes this check the last thing in its
+        block, with no await after it (fetch first, then check and assign)."""
+        sid = self._proof_sid
+        if not user_id or self._user_id != user_id or sid != self.router.session.session_id:
+            return False
+        live = linked_socket(self.router.session.client_token) if linked_socket else None
+        return live is None or live == sid
 
     async def current_user_id(self) -> int | None:
         """The user of this event's socket cookie, re-checked against the database."""

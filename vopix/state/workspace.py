@@ -14,6 +14,7 @@ import reflex as rx
 
 from vopix.core.workspace import store, uploads
 from vopix.core.workspace.base import EntryView, WorkspaceError, human_size
+from vopix.core.workspace.meter import UsageView
 from vopix.core.workspace.paths import is_within, path_key
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
@@ -74,12 +75,18 @@ class WorkspaceState(SessionState):
         return f"{self.open_path}#{self.editor_version}"
 
     async def _refresh(self, user_id: int) -> None:
+        self._show(*await self._fetch(user_id))
+
+    @staticmethod
+    async def _fetch(user_id: int) -> tuple[list[EntryView], UsageView]:
         rows = await asyncio.to_thread(store.list_entries, user_id)
+        return rows, await asyncio.to_thread(store.usage, user_id)
+
+    def _show(self, rows: list[EntryView], u: UsageView) -> None:
         self.entries = [entry_row(e) for e in rows]
         self.folders = [e.path for e in rows if e.is_folder]
         if self.target_folder and self.target_folder not in self.folders:
             self.target_folder = ""
-        u = await asyncio.to_thread(store.usage, user_id)
         limit = f" of {human_size(u.limit_bytes)}" if u.limit_bytes else ""
         self.storage_text = f"{human_size(u.bytes_used)}{limit} used"
         self.storage_percent = u.percent
@@ -267,6 +274,7 @@ class WorkspaceState(SessionState):
         except Exception:
             log.exception("upload failed for user %s", user_id)
         finally:
+            tree = await self._fetch(user_id)  # before the check: no await between it and the writes
             async with self:
                 # If the client token now names someone else's tab, show them nothing.
                 if self._owned_by(user_id):
@@ -276,4 +284,4 @@ class WorkspaceState(SessionState):
                         n = len(report.stored)
                         self.message = f"Uploaded {n} file{'s' if n != 1 else ''}: {names}."
                     self.upload_errors = report.refused
-                    await self._refresh(user_id)
+                    self._show(*tree)
