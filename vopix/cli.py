@@ -94,11 +94,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(fn=_vault)
     sub.add_parser("retention", help="run the retention jobs once now").set_defaults(fn=_retention)
+    p = sub.add_parser("mail", help="outgoing mail: the outbox, a test mail")
+    mail_sub = p.add_subparsers(dest="mail_command", required=True)
+    q = mail_sub.add_parser("outbox", help="list .eml files written locally, the queue and failed mail")
+    q.add_argument("--limit", type=int, default=20)
+    q.set_defaults(fn=_mail)
+    q = mail_sub.add_parser("test", help="send one test mail now")
+    q.add_argument("--to", required=True, help="the address to send it to")
+    q.set_defaults(fn=_mail)
     sub.add_parser(
         "plugins", help="list the agent tools, prompt sections, hooks and jobs plugged in"
     ).set_defaults(fn=_plugins)
     add_channel_commands(sub)
     return parser
+
+
+def _mail(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from vopix.core.kinds import MailKind
+    from vopix.core.mail import outbox, transport, worker
+    from vopix.core.mail.addresses import BadAddress
+    from vopix.settings import get_settings
+
+    if args.mail_command == "test":
+        try:
+            mail_id = outbox.send_mail(
+                to=args.to, kind=MailKind.TEST, template="test", public_url=get_settings().public_url
+            )
+        except BadAddress as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        asyncio.run(worker.drain())
+        [row] = [r for r in outbox.list_outbox(limit=200) if r.id == mail_id]
+        host = get_settings().smtp_host
+        where = f"SMTP {host}" if host else str(transport.outbox_dir())
+        print(f"mail {mail_id} to {row.to_address}: {row.status} ({where}) {row.last_error}".rstrip())
+        return 0 if row.status == "sent" else 1
+    folder = transport.outbox_dir()
+    files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
+    print(f"{len(files)} .eml file{'s' if len(files) != 1 else ''} in {folder}")
+    for path in files[-args.limit:]:
+        print(f"  {path.name}")
+    print(f"queue: {json.dumps(outbox.backlog())}")
+    for row in outbox.list_outbox(limit=args.limit, status="failed"):
+        print(f"  failed #{row.id} {row.kind} to {row.to_address}: {row.last_error}")
+    return 0
 
 
 def _plugins(_args: argparse.Namespace) -> int:

@@ -21,11 +21,12 @@ def install() -> None:
         if _installed:
             return
         from vopix.channels import worker
-        from vopix.core import hooks, workspace
+        from vopix.core import hooks, mail, workspace
         from vopix.core.agent import profile
 
         hooks.on_user_created(profile.create_profile)  # first: the account's agent
         workspace.install()
+        mail.install()
         worker.install()
         _installed = True
 

@@ -24,6 +24,13 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -70,6 +77,13 @@ class Settings:
     whatsapp_template_language: str = "en"
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
+    # Mail (issue: email). No host: mails are written as .eml files to DATA_DIR/outbox.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(repr=False, default="")
+    smtp_tls: str = "starttls"  # starttls | tls | none
+    mail_from: str = "VOPIX <no-reply@localhost>"
 
     @property
     def public_origin(self) -> str:
@@ -130,6 +144,12 @@ def load_settings() -> Settings:
         whatsapp_template_language=_env("VOPIX_WHATSAPP_TEMPLATE_LANGUAGE", "en"),
         whatsapp_api_base_url=_env("VOPIX_WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/"),
         whatsapp_api_version=_env("VOPIX_WHATSAPP_API_VERSION", "v21.0"),
+        smtp_host=_env("VOPIX_SMTP_HOST", ""),
+        smtp_port=_int("VOPIX_SMTP_PORT", 587),
+        smtp_username=_env("VOPIX_SMTP_USERNAME", ""),
+        smtp_password=_env("VOPIX_SMTP_PASSWORD", ""),
+        smtp_tls=_choice("VOPIX_SMTP_TLS", "starttls", ("starttls", "tls", "none")),
+        mail_from=_env("VOPIX_MAIL_FROM", "VOPIX <no-reply@localhost>"),
     )
 
 

@@ -16,6 +16,7 @@ from vopix.api.app import build_api
 from vopix.api.middleware import AccessLogMiddleware
 from vopix.channels.worker import channels_lifespan
 from vopix.core import access_log, jobs, log_scrub, vault
+from vopix.core.mail import worker as mail_worker
 from vopix.pages.account import account_page
 from vopix.pages.agent_settings import agent_settings_page
 from vopix.pages.auth import login_page, signup_page
@@ -40,7 +41,10 @@ async def platform_lifespan() -> AsyncIterator[None]:
     """Refuse to serve a database behind the code, then run the background workers."""
     await asyncio.to_thread(db.check_schema_current)
     await asyncio.to_thread(vault.keyring)  # a malformed key stops start-up; dev key made now
-    tasks = [asyncio.create_task(access_log.writer.run(), name="access-log-writer")]
+    tasks = [
+        asyncio.create_task(access_log.writer.run(), name="access-log-writer"),
+        asyncio.create_task(mail_worker.run(), name="mail-worker"),  # claims keep each mail to one
+    ]
     if get_settings().run_scheduler:
         tasks.append(asyncio.create_task(jobs.run_scheduler(), name="scheduler"))
     try:

@@ -60,3 +60,32 @@ class NoticeKind(StrEnum):
     QUOTA = "quota"
     SECURITY = "security"
     WHATSAPP_WINDOW = "whatsapp_window"
+
+
+class MailKind(StrEnum):
+    """What a mail is about. Service-critical kinds go whatever the person chose; the others
+    respect their choice and carry an unsubscribe link."""
+
+    SECURITY = "security"
+    PASSWORD_RESET = "password_reset"
+    EMAIL_CONFIRM = "email_confirm"
+    QUOTA = "quota"
+    PRODUCT_NEWS = "product_news"
+    TEST = "test"
+
+
+OPTIONAL_MAIL = frozenset({MailKind.QUOTA, MailKind.PRODUCT_NEWS})
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # given up: a permanent refusal, or every attempt spent
+
+
+class TokenPurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_CONFIRM = "email_confirm"  # the new address confirms an email change
+    EMAIL_UNDO = "email_undo"  # the old address takes an email change back (7 days)
+    NOT_ME = "not_me"  # "this wasn't me" in a security alert

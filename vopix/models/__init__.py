@@ -7,6 +7,8 @@ from vopix.models.agent import AgentProfile
 from vopix.models.audit import AccessLog
 from vopix.models.channels import ChannelLink, ChannelLinkCode, InboundEvent, OutboundMessage
 from vopix.models.chat import Conversation, Message
+from vopix.models.mail import ActionToken, MailOutbox
+from vopix.models.security import KnownSignIn
 from vopix.models.usage import Notice, Plan, UsageDaily
 from vopix.models.vault import Secret
 from vopix.models.workspace import WorkspaceChunk, WorkspaceEntry, WorkspaceText, WorkspaceUsage
@@ -15,14 +17,17 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccessLog",
+    "ActionToken",
     "AgentProfile",
     "AuthSession",
     "ChannelLink",
     "ChannelLinkCode",
     "Conversation",
     "InboundEvent",
+    "KnownSignIn",
     "LoginAttempt",
     "LoginNonce",
+    "MailOutbox",
     "Message",
     "Notice",
     "OutboundMessage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, true
 from sqlmodel import Field, SQLModel
 
 from vopix.core.clock import utcnow
@@ -29,7 +29,10 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=100)
     age_confirmed_at: datetime = Field(sa_column=utc_column())
-    marketing_opt_in: bool = Field(default=False)
+    marketing_opt_in: bool = Field(default=False)  # product news: only when asked for (P13)
+    quota_mail_opt_in: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=true())
+    )
     subscription_status: str = Field(default="free", max_length=32)
     # A plan that people are on cannot be deleted (no ON DELETE): move them first.
     plan_id: str = Field(

@@ -1,0 +1,92 @@
+"""The mail worker: claims queued mail, hands it to the transport, records the outcome.
+Every app process runs one (the lifespan); the outbox's claim keeps each mail to one sender."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+
+from vopix.core.mail import outbox, transport
+
+log = logging.getLogger("vopix.mail")
+IDLE_POLL_SECONDS = 5.0
+
+
+def worker_id() -> str:
+    return f"mail-{socket.gethostname()[:12]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+async def send_one(mail: outbox.Claimed, wid: str) -> bool:
+    """Deliver one claimed mail; True when it was sent."""
+    try:
+        delivered = await transport.deliver(mail)
+    except transport.SendFailed as exc:
+        gave_up = await asyncio.to_thread(outbox.mark_failed, mail, wid, str(exc), permanent=exc.permanent)
+        # Never the address or the content in the log: the mail id and the reason only.
+        (log.error if gave_up else log.warning)(
+            "mail %s (%s) %s: %s", mail.id, mail.kind, "given up" if gave_up else "will be retried", exc
+        )
+        return False
+    except Exception as exc:  # a bug must not stop the worker; the mail is retried
+        await asyncio.to_thread(outbox.mark_failed, mail, wid, type(exc).__name__, permanent=False)
+        log.exception("mail %s failed unexpectedly", mail.id)
+        return False
+    await asyncio.to_thread(outbox.mark_sent, mail.id, wid, delivered.message_id)
+    return True
+
+
+async def drain(wid: str | None = None, *, limit: int = 1000) -> int:
+    """Send every mail that is due now, one after the other (tests, the CLI); returns how many
+    were attempted."""
+    wid = wid or worker_id()
+    done = 0
+    while done < limit and (mail := await asyncio.to_thread(outbox.claim, wid)) is not None:
+        await send_one(mail, wid)
+        done += 1
+    return done
+
+
+async def run(concurrency: int = 4, idle_poll: float = IDLE_POLL_SECONDS) -> None:
+    """Send mail forever, up to `concurrency` at a time; new mail wakes it at once."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def notify() -> None:  # called from any thread, after the enqueueing commit
+        loop.call_soon_threadsafe(wake.set)
+
+    outbox.on_wake(notify)
+    wid = worker_id()
+    slots = asyncio.Semaphore(concurrency)
+    running: set[asyncio.Task[None]] = set()
+
+    async def one(mail: outbox.Claimed) -> None:
+        try:
+            await send_one(mail, wid)
+        finally:
+            slots.release()
+
+    try:
+        while True:
+            await slots.acquire()
+            wake.clear()
+            try:
+                mail = await asyncio.to_thread(outbox.claim, wid)
+            except Exception as exc:
+                log.warning("mail worker could not claim (%s); retrying", type(exc).__name__)
+                mail = None
+            if mail is None:
+                slots.release()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), idle_poll)
+                continue
+            task = asyncio.create_task(one(mail))
+            running.add(task)
+            task.add_done_callback(running.discard)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
