@@ -59,11 +59,24 @@ def channel_fakes() -> Iterator[dict]:
 
 
 @pytest.fixture(scope="session")
-def server_env(channel_fakes: dict) -> dict[str, str]:
+def smtp():
+    """A real SMTP server (aiosmtpd) on a loopback port: every mail the app sends lands here."""
+    from tests.fakes.smtp import FakeSMTP
+
+    with FakeSMTP() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def server_env(channel_fakes: dict, smtp) -> dict[str, str]:
     """Extra environment for the app server; browser test modules may extend it. The chat
-    channels always point at the session's loopback fakes."""
+    channels and mail always point at the session's loopback fakes."""
     telegram, whatsapp = channel_fakes["telegram"], channel_fakes["whatsapp"]
     return {
+        "VOPIX_SMTP_HOST": "127.0.0.1",
+        "VOPIX_SMTP_PORT": str(smtp.port),
+        "VOPIX_SMTP_TLS": "none",
+        "VOPIX_MAIL_FROM": "VOPIX <no-reply@vopix.test>",
         "VOPIX_TELEGRAM_BOT_TOKEN": telegram.token,
         "VOPIX_TELEGRAM_WEBHOOK_SECRET": BROWSER_TELEGRAM_SECRET,
         "VOPIX_TELEGRAM_BOT_USERNAME": telegram.bot_user["username"],

@@ -111,9 +111,17 @@ def on_wake(fn: Callable[[], None]) -> None:
         _wake_hooks.append(fn)
 
 
+def off_wake(fn: Callable[[], None]) -> None:
+    if fn in _wake_hooks:
+        _wake_hooks.remove(fn)
+
+
 def wake() -> None:
     for fn in list(_wake_hooks):
-        fn()
+        try:
+            fn()
+        except RuntimeError:  # that worker's loop is gone (stopping): it polls again anyway
+            off_wake(fn)
 
 
 def claim(worker_id: str, now: datetime | None = None) -> Claimed | None:

@@ -87,6 +87,7 @@ async def run(concurrency: int = 4, idle_poll: float = IDLE_POLL_SECONDS) -> Non
             running.add(task)
             task.add_done_callback(running.discard)
     finally:
+        outbox.off_wake(notify)
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
