@@ -76,7 +76,7 @@ async def deliver(mail: Claimed) -> Delivered:
             username=cfg.smtp_username or None,
             password=cfg.smtp_password or None,
             use_tls=tls == "tls",
-            start_tls=True if tls == "starttls" else False,
+            start_tls=tls == "starttls",
             timeout=TIMEOUT_SECONDS,
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
