@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from vopix import db
-from vopix.api import auth_routes, telegram_routes, whatsapp_routes, workspace_routes
+from vopix.api import auth_routes, mail_routes, telegram_routes, whatsapp_routes, workspace_routes
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -32,5 +32,7 @@ def build_api() -> Starlette:
         Route("/api/whatsapp/webhook", whatsapp_routes.webhook, methods=["POST"]),
         Route("/api/workspace/file", workspace_routes.download_file, methods=["GET"]),
         Route("/api/workspace/zip", workspace_routes.download_zip, methods=["GET"]),
+        Route("/unsubscribe", mail_routes.unsubscribe_page, methods=["GET"]),
+        Route("/unsubscribe", mail_routes.unsubscribe_now, methods=["POST"]),
     ]
     return Starlette(routes=routes)
