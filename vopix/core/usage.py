@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
-from vopix.core.kinds import NoticeKind
+from vopix.core.kinds import MailKind, NoticeKind
+from vopix.core.mail import outbox, preferences
 from vopix.db import core, session_scope
 from vopix.models import Notice, Plan, UsageDaily, User
 
@@ -241,8 +242,10 @@ def _warn(
     limits: PlanLimits | None = None,
     used: MonthUsage | None = None,
 ) -> list[str]:
-    """In-app notices at 80% and 100% of each limit, once per month each (P12). `limits` and
-    `used` spare the queries when the caller already knows them."""
+    """In-app notices at 80% and 100% of each limit, once per month each, and the same
+    warning by mail to those who did not turn it off (P12). `limits` and `used` spare the
+    queries when the caller already knows them. Only a new notice costs a query for the mail:
+    below 80% nothing more is read than before."""
     limits = _plan(s, user_id) if limits is None else limits
     used = _month(s, user_id, moment) if used is None else used
     month = month_start(moment).strftime("%Y-%m")
@@ -259,11 +262,11 @@ def _warn(
             key = f"quota:{label}:{pct}:{month}"
             if s.exec(select(Notice.id).where(Notice.user_id == user_id, Notice.key == key)).first():
                 continue
-            text = (
+            headline = (
                 f"You have used {pct}% of this month's {limit} {label}."
                 if pct < 100
                 else f"You have reached this month's limit of {limit} {label}."
-            ) + " Upgrade for more."
+            )
             try:
                 with s.begin_nested():
                     s.add(
@@ -271,14 +274,20 @@ def _warn(
                             user_id=user_id,
                             key=key,
                             kind=NoticeKind.QUOTA,
-                            text=text,
+                            text=headline + " Upgrade for more.",
                             link=UPGRADE_LINK,
                             level="warning" if pct < 100 else "error",
                         )
                     )
                 created.append(key)
-            except IntegrityError:  # another worker wrote it first
-                pass
+            except IntegrityError:  # another worker wrote it first, and mails it
+                continue
+            # The notice's unique key makes this transaction the only one to get here for
+            # this limit, threshold and month: the mail goes once, and only if it commits.
+            preferences.queue_optional(
+                s, user_id, MailKind.QUOTA, "quota_warning", headline=headline, plan=limits.name,
+                action_url=outbox.link(UPGRADE_LINK),
+            )
     return created
 
 
