@@ -22,6 +22,7 @@ from vopix.pages.agent_settings import agent_settings_page
 from vopix.pages.auth import login_page, signup_page
 from vopix.pages.channels import channels_page
 from vopix.pages.chat import chat_page
+from vopix.pages.email_links import confirm_email_page, undo_email_page
 from vopix.pages.usage import usage_page
 from vopix.pages.workspace import workspace_page
 from vopix.settings import get_settings
@@ -30,6 +31,7 @@ from vopix.state.account import AccountState
 from vopix.state.agent_settings import AgentSettingsState
 from vopix.state.channels import ChannelsState
 from vopix.state.chat import ChatState
+from vopix.state.email_links import EmailLinkState
 from vopix.state.guard import CookieBoundState, UploadGuard
 from vopix.state.session import SessionState
 from vopix.state.usage import UsageState
@@ -92,3 +94,9 @@ app.add_page(workspace_page, route="/workspace", title="Workspace · VOPIX", on_
 app.add_page(usage_page, route="/usage", title="Usage · VOPIX", on_load=UsageState.load)
 app.add_page(account_page, route="/account", title="Account · VOPIX", on_load=AccountState.load)
 app.add_page(channels_page, route="/channels", title="Channels · VOPIX", on_load=ChannelsState.load)
+app.add_page(
+    confirm_email_page, route="/confirm-email", title="Confirm email · VOPIX", on_load=EmailLinkState.confirm
+)
+app.add_page(
+    undo_email_page, route="/undo-email", title="Undo email change · VOPIX", on_load=EmailLinkState.undo
+)

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from vopix.core import sessions
+from vopix.core import action_tokens, security_alerts, sessions
 from vopix.core.clock import utcnow
-from vopix.core.kinds import NoticeKind
+from vopix.core.kinds import MailKind, TokenPurpose
+from vopix.core.mail import outbox
+from vopix.core.mail.addresses import BadAddress
 from vopix.core.passwords import (
     PasswordRejected,
     check_password_rules,
@@ -21,8 +23,9 @@ from vopix.core.passwords import (
     sha256_hex,
     verify_password,
 )
+from vopix.core.security_alerts import AlertKind
 from vopix.db import session_scope
-from vopix.models import LoginAttempt, LoginNonce, Notice, User
+from vopix.models import AgentProfile, LoginAttempt, LoginNonce, User
 from vopix.settings import get_settings
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -206,12 +209,22 @@ class AccountChange:
     sessions_ended: int  # the account's other logins, signed out by the change
 
 
+@dataclass(frozen=True)
+class EmailChangeRequested:
+    user: UserView  # unchanged until the new address confirms
+    new_email: str  # "" when it was already the account's address
+
+
+EMAIL_CONFIRM_TTL = timedelta(hours=24)
+
+
 def _changed(
-    verified: User, kind: str, change: Callable[[Session, User], str], keep_session_id: int | None
+    verified: User, kind: AlertKind, change: Callable[[Session, User], None], keep_session_id: int | None,
+    *, ip: str, device: str,
 ) -> AccountChange:
-    """Apply `change` to the account verified a moment ago, raise a security notice (P12) with
-    the text it returns, then sign out every other session: whoever made the change may be the
-    only one who should still be in."""
+    """Apply `change` to the account verified a moment ago, raise the security alert (P12:
+    mail, notice, linked chat) in the same transaction, then sign out every other session:
+    whoever made the change may be the only one who should still be in."""
     assert verified.id is not None
     user_id = verified.id
     with session_scope() as s:
@@ -220,23 +233,18 @@ def _changed(
             raise AccountError("Account not found.")
         if user.password_hash != verified.password_hash or user.email != verified.email:
             raise AccountError("Your account changed meanwhile. Try again.")
-        text = change(s, user)
+        change(s, user)
         user.updated_at = utcnow()
         s.add(user)
-        s.add(
-            Notice(
-                user_id=user_id, key=f"security:{kind}:{user.updated_at.isoformat()}",
-                kind=NoticeKind.SECURITY, level="info",
-                text=text + " If that was not you, contact support at once.", link="/account",
-            )
-        )
+        security_alerts.raise_alert(s, user_id, kind, ip=ip, device=device)
         view = _view(user)
     ended = sessions.end_other_sessions(user_id, keep_session_id)
     return AccountChange(view, ended)
 
 
 def change_password(
-    user_id: int, current: str, new: str, *, keep_session_id: int | None = None, ip: str = ""
+    user_id: int, current: str, new: str, *, keep_session_id: int | None = None, ip: str = "",
+    device: str = "",
 ) -> AccountChange:
     """Set a new password after a throttled check of the current one; other sessions end."""
     if current == new:
@@ -248,29 +256,49 @@ def change_password(
     verified = verify_current_password(user_id, current, ip=ip)
     new_hash = hash_password(new)
 
-    def apply(_s: Session, user: User) -> str:
+    def apply(_s: Session, user: User) -> None:
         user.password_hash = new_hash
-        return "Your password was changed."
 
-    return _changed(verified, "password_changed", apply, keep_session_id)
+    return _changed(verified, AlertKind.PASSWORD_CHANGED, apply, keep_session_id, ip=ip, device=device)
 
 
-def change_email(
-    user_id: int, password: str, new_email: str, *, keep_session_id: int | None = None, ip: str = ""
-) -> AccountChange:
-    """Move the account to a new email after a throttled password check; other sessions end."""
+def email_taken(s: Session, email: str, *, besides: int) -> bool:
+    found = s.exec(select(User.id).where(User.email == email, User.id != besides)).first()
+    return found is not None
+
+
+def change_email(user_id: int, password: str, new_email: str, *, ip: str = "") -> EmailChangeRequested:
+    """Ask the new address to confirm an email change, after a throttled password check.
+    Nothing changes yet: the mail's link (email_change.confirm) moves the account."""
     normalized = normalize_email(new_email)
     verified = verify_current_password(user_id, password, ip=ip)
     if normalized == verified.email:
-        return AccountChange(_view(verified), 0)
-
-    def apply(s: Session, user: User) -> str:
-        if s.exec(select(User.id).where(User.email == normalized)).first() is not None:
+        return EmailChangeRequested(_view(verified), "")
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AccountError("Account not found.")
+        if email_taken(s, normalized, besides=user_id):
             raise AccountError("Another account already uses this email.")
-        user.email = normalized
-        return f"The email of your account was changed to {normalized}."
+        # One pending change at a time: an earlier link stops working.
+        action_tokens.revoke_all(s, user_id, TokenPurpose.EMAIL_CONFIRM)
+        token = action_tokens.issue(
+            s, user_id, TokenPurpose.EMAIL_CONFIRM, EMAIL_CONFIRM_TTL, data=normalized
+        )
+        try:
+            outbox.enqueue(
+                s, to=normalized, kind=MailKind.EMAIL_CONFIRM, template="email_confirm", user_id=user_id,
+                language=_language(s, user_id), old_email=user.email, new_email=normalized,
+                action_url=outbox.link(f"/confirm-email?token={token}"),
+            )
+        except BadAddress as exc:
+            raise AccountError(str(exc)) from exc
+        return EmailChangeRequested(_view(user), normalized)
 
-    return _changed(verified, "email_changed", apply, keep_session_id)
+
+def _language(s: Session, user_id: int) -> str:
+    profile = s.get(AgentProfile, user_id)
+    return (profile.language if profile else "") or "en"
 
 
 def set_marketing_opt_in(user_id: int, opt_in: bool) -> None:

@@ -105,9 +105,14 @@ def raise_alert(
     device: str = "",
     detail: str = "",
     to: str | None = None,
+    template: str = "security_alert",
+    action_url: str | None = None,
+    **params: str,
 ) -> Alert | None:
     """Queue the alert mail (to the account's address, or `to`: an email change alerts the
-    old one), add the in-app notice and hand it to the other deliveries."""
+    old one), add the in-app notice and hand it to the other deliveries. An alert that has its
+    own mail (the email change: `template` with an undo link as `action_url` and its `params`)
+    is still one mail."""
     user = s.get(User, user_id)
     if user is None:
         return None
@@ -116,16 +121,19 @@ def raise_alert(
     sentence = sentence.format(detail=detail or "unknown")
     alert = Alert(user_id, kind, sentence, local_time(s, user_id, now), device or "an unknown device",
                   approximate_ip(ip) if ip else "an unknown address")
-    not_me = action_tokens.issue(s, user_id, TokenPurpose.NOT_ME, NOT_ME_TTL)
+    if action_url is None:
+        not_me = action_tokens.issue(s, user_id, TokenPurpose.NOT_ME, NOT_ME_TTL)
+        action_url = outbox.link(f"/not-me?token={not_me}")
     profile = s.get(AgentProfile, user_id)
     language = (profile.language if profile else "") or "en"
     outbox.enqueue(
-        s, to=to or user.email, kind=MailKind.SECURITY, template="security_alert", user_id=user_id,
+        s, to=to or user.email, kind=MailKind.SECURITY, template=template, user_id=user_id,
         language=language, what=subject, what_sentence=sentence, when=alert.when, device=alert.device,
-        ip=alert.ip, action_url=outbox.link(f"/not-me?token={not_me}"),
+        ip=alert.ip, action_url=action_url, **params,
     )
     s.add(Notice(user_id=user_id, key=f"security:{kind}:{now.isoformat()}", kind=NoticeKind.SECURITY,
-                 level="warning", text=f"{sentence} ({alert.when}, {alert.device}, {alert.ip})",
+                 level="warning", text=f"{sentence} ({alert.when}, {alert.device}, {alert.ip}) If that was "
+                 "not you, use the link in the mail we sent you.",
                  link="/account"))
     for sink in list(_sinks):
         sink(s, alert)

@@ -7,19 +7,21 @@ whole session is revoked, because someone else holds a copy of it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from vopix.core import security_alerts
 from vopix.core.clock import utcnow
-from vopix.core.kinds import NoticeKind
 from vopix.core.passwords import sha256_hex
 from vopix.db import session_scope
-from vopix.models import AuthSession, Notice, RefreshToken
+from vopix.models import AuthSession, KnownSignIn, RefreshToken
 from vopix.settings import get_settings
 
 COOKIE_NAME = "vopix_session"
@@ -74,7 +76,49 @@ def start_session(user_id: int, *, ip: str = "", user_agent: str = "") -> tuple[
         s.flush()
         assert row.id is not None
         s.add(RefreshToken(session_id=row.id, token_hash=sha256_hex(token), created_at=now))
+        _note_sign_in(s, user_id, ip, user_agent, now)
         return token, SessionInfo(row.id, user_id, row.expires_at)
+
+
+def network_of(ip: str) -> str:
+    """The network a sign-in came from, as Mastodon compares them: the /16 of an IPv4 address,
+    the /64 of an IPv6 one; '' when the address is unknown."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ""
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    prefix = 16 if addr.version == 4 else 64
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+def _note_sign_in(s: Session, user_id: int, ip: str, user_agent: str, now: datetime) -> None:
+    """Remember the sign-in's network and device; a new one raises an alert (P12), once. The
+    account's first sign-in (its sign-up) is only recorded: there is nothing to compare with."""
+    known = {
+        (k.kind, k.value): k for k in s.exec(select(KnownSignIn).where(KnownSignIn.user_id == user_id)).all()
+    }
+    device = describe_user_agent(user_agent)
+    new = False
+    for kind, value in (("network", network_of(ip)), ("device", device)):
+        if not value:
+            continue
+        seen = known.get((kind, value))
+        if seen is not None:
+            seen.last_seen_at = now
+            s.add(seen)
+            continue
+        try:
+            # A savepoint: a parallel sign-in that recorded the same one first has alerted.
+            with s.begin_nested():
+                s.add(KnownSignIn(user_id=user_id, kind=kind, value=value, first_seen_at=now,
+                                  last_seen_at=now))
+            new = True
+        except IntegrityError:
+            pass
+    if new and known:
+        security_alerts.raise_alert(s, user_id, security_alerts.AlertKind.NEW_SIGN_IN, ip=ip, device=device)
 
 
 def _revoke(s: Session, row: AuthSession, reason: str, now: datetime) -> None:
@@ -84,17 +128,9 @@ def _revoke(s: Session, row: AuthSession, reason: str, now: datetime) -> None:
         s.add(row)
         if reason == "token_reuse":
             # A security alert (P12): someone replayed an old copy of this login's cookie.
-            s.add(
-                Notice(
-                    user_id=row.user_id, key=f"security:token_reuse:{row.id}",
-                    kind=NoticeKind.SECURITY, level="error",
-                    text=(
-                        f"We signed out a session ({describe_user_agent(row.user_agent)}, "
-                        f"{row.ip or 'unknown IP'}) because an old copy of its login cookie was "
-                        "used. If that was not you, change your password."
-                    ),
-                    link="/account",
-                )
+            security_alerts.raise_alert(
+                s, row.user_id, security_alerts.AlertKind.TOKEN_REPLAYED, ip=row.ip,
+                device=describe_user_agent(row.user_agent),
             )
 
 

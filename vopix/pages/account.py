@@ -104,7 +104,10 @@ def account_page() -> rx.Component:
         rx.el.h2("Email address"),
         rx.el.p("You sign in with ", rx.el.strong(AccountState.user_email), ".", class_name="vx-muted"),
         rx.el.form(
-            field("New email", "email", type_="email", autocomplete="email", required=True),
+            field(
+                "New email", "email", type_="email", autocomplete="email", required=True,
+                hint="We mail a link to the new address; your address changes when you open it.",
+            ),
             field(
                 "Password",
                 "password",

@@ -95,6 +95,7 @@ class AccountState(SessionState):
             change = await asyncio.to_thread(
                 accounts.change_password, user_id, str(form.get("current_password", "")), new,
                 keep_session_id=self._session_id, ip=self.router.session.client_ip,
+                device=sessions.describe_user_agent(self.router.headers.user_agent),
             )
         except accounts.AccountError as exc:
             self.password_error = str(exc)
@@ -108,16 +109,20 @@ class AccountState(SessionState):
     async def change_email(self, user_id: int, form: dict) -> None:
         self.email_message = self.email_error = ""
         try:
-            change = await asyncio.to_thread(
+            # Nothing changes until the new address opens the link we mail it (/confirm-email).
+            asked = await asyncio.to_thread(
                 accounts.change_email, user_id, str(form.get("password", "")), str(form.get("email", "")),
-                keep_session_id=self._session_id, ip=self.router.session.client_ip,
+                ip=self.router.session.client_ip,
             )
         except accounts.AccountError as exc:
             self.email_error = str(exc)
             return None
-        self.user_email = change.user.email
-        self.email_message = f"Your email is now {change.user.email}." + _signed_out(change.sessions_ended)
-        await self._load(user_id)
+        if not asked.new_email:
+            self.email_message = f"Your account already uses {asked.user.email}."
+            return None
+        self.email_message = (
+            f"We sent a link to {asked.new_email}; your address changes when you open it."
+        )
         return None
 
     @rx.event

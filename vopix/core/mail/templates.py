@@ -68,7 +68,7 @@ TEMPLATES: dict[str, dict[str, Text]] = {
         "en": Text(
             "Your VOPIX email address was changed",
             ("The email address of your VOPIX account was changed from {old_email} to "
-             "{new_email} on {when}.",
+             "{new_email} on {when}.", "From: {device}, {ip}",
              "If you did not do this, the link below puts {old_email} back and signs out every "
              "session. It works for 7 days."),
             action="Undo this change",

@@ -1,0 +1,38 @@
+"""The pages the email-change links open: /confirm-email and /undo-email."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from vopix.components.ui import alert
+from vopix.state.email_links import EmailLinkState
+
+
+def _link_page(title: str, waiting: str) -> rx.Component:
+    return rx.el.div(
+        rx.el.header(rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home")),
+        rx.el.main(
+            rx.el.h1(title),
+            rx.cond(
+                (EmailLinkState.message == "") & (EmailLinkState.error == ""),
+                rx.el.p(waiting, class_name="vx-muted", role="status"),
+            ),
+            alert(EmailLinkState.error),
+            alert(EmailLinkState.message, kind="ok"),
+            rx.el.p(
+                rx.cond(EmailLinkState.logged_in, rx.el.a("Back to your account", href="/account"),
+                        rx.el.a("Log in", href="/login")),
+                class_name="vx-auth-alt",
+            ),
+            class_name="vx-auth vx-card",
+        ),
+        class_name="vx-auth-page",
+    )
+
+
+def confirm_email_page() -> rx.Component:
+    return _link_page("Confirm your new email address", "Checking the link…")
+
+
+def undo_email_page() -> rx.Component:
+    return _link_page("Undo the email change", "Checking the link…")
