@@ -125,11 +125,11 @@ async def test_concurrent_turns_crossing_the_threshold_send_one_mail(smtp: FakeS
         t.join()
     assert errors == []
     await worker.drain()
-    subjects = sorted(r.message["Subject"] for r in smtp.received)
-    assert subjects == [
-        "VOPIX: You have reached this month's limit of 10 AI calls.",
-        "VOPIX: You have used 80% of this month's 10 AI calls.",
-    ]
+    subjects = [r.message["Subject"] for r in smtp.received]
+    # Every turn saw at least 8 of 10: each of them tried the 80% warning, one won. (Whether
+    # one saw 10 depends on which commits it could see: 100% may be left for a later turn.)
+    assert subjects.count("VOPIX: You have used 80% of this month's 10 AI calls.") == 1
+    assert len(set(subjects)) == len(subjects) == len(_quota_notices(user_id))
 
 
 async def test_turns_below_the_thresholds_read_nothing_for_mail(make_user) -> None:
