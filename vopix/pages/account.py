@@ -39,6 +39,52 @@ def _session_row(row: rx.Var) -> rx.Component:
     )
 
 
+def _mail_choice(field_id: str, label: str, hint: str, **input_props: object) -> rx.Component:
+    """A checkbox with its label, and a sentence under it tied to it (aria-describedby)."""
+    return rx.el.div(
+        rx.el.input(id=field_id, type="checkbox", aria_describedby=f"{field_id}-hint", **input_props),
+        rx.el.div(
+            rx.el.label(label, html_for=field_id),
+            rx.el.p(hint, id=f"{field_id}-hint", class_name="vx-hint"),
+        ),
+        class_name="vx-check",
+    )
+
+
+def _mail_choices_card() -> rx.Component:
+    """Which mail the person gets (P12, P13); each choice is saved as it is clicked."""
+    return rx.el.section(
+        rx.el.h2("Email notifications"),
+        _mail_choice(
+            "mail-security",
+            "Security alerts",
+            "Always on: they tell you when someone signs in from a new device, or your password "
+            "or email changes, so they cannot be turned off.",
+            default_checked=True,
+            disabled=True,
+        ),
+        _mail_choice(
+            "quota-mail",
+            "Quota warnings",
+            "A mail when you reach 80% and 100% of a monthly limit of your plan.",
+            checked=AccountState.quota_mail_opt_in,
+            on_change=AccountState.set_quota_mail,
+        ),
+        _mail_choice(
+            "marketing",
+            "Product news",
+            "Now and then, what is new in VOPIX. Off unless you turn it on.",
+            checked=AccountState.marketing_opt_in,
+            on_change=AccountState.set_marketing,
+        ),
+        alert(AccountState.mail_error),
+        alert(AccountState.mail_message, kind="ok"),
+        rx.el.p("Every optional mail has an unsubscribe link as well.", class_name="vx-hint"),
+        class_name="vx-card",
+        aria_label="Email notifications",
+    )
+
+
 def account_page() -> rx.Component:
     sessions_card = rx.el.section(
         rx.el.h2("Active sessions"),
@@ -123,22 +169,11 @@ def account_page() -> rx.Component:
             reset_on_submit=True,
             aria_label="Change email",
         ),
-        rx.el.hr(class_name="vx-divider"),
-        rx.el.h3("Email preferences"),
-        rx.el.div(
-            rx.el.input(
-                id="marketing",
-                type="checkbox",
-                checked=AccountState.marketing_opt_in,
-                on_change=AccountState.set_marketing,
-            ),
-            rx.el.label("Email me product news", html_for="marketing"),
-            class_name="vx-check",
-        ),
         class_name="vx-card",
     )
     return page_shell(
         email_card,
+        _mail_choices_card(),
         password_card,
         sessions_card,
         title="Your account",

@@ -1,4 +1,4 @@
-"""Account page: email, password, marketing consent, active sessions."""
+"""Account page: email, password, which mail to get, active sessions."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 import reflex as rx
 
 from vopix.core import accounts, sessions
+from vopix.core.kinds import MailKind
+from vopix.core.mail import preferences
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 
@@ -27,6 +29,9 @@ def _signed_out(n: int) -> str:
 class AccountState(SessionState):
     session_rows: list[dict[str, str]] = []
     marketing_opt_in: bool = False
+    quota_mail_opt_in: bool = True
+    mail_message: str = ""
+    mail_error: str = ""
     password_message: str = ""
     password_error: str = ""
     email_message: str = ""
@@ -53,6 +58,7 @@ class AccountState(SessionState):
         if user:
             self.marketing_opt_in = user.marketing_opt_in
             self.user_email = user.email
+        await self._load_mail_choices(user_id)
 
     @rx.event
     @for_user
@@ -125,9 +131,30 @@ class AccountState(SessionState):
         )
         return None
 
+    async def _load_mail_choices(self, user_id: int) -> None:
+        choices = await asyncio.to_thread(preferences.choices, user_id)
+        if choices is not None:
+            self.quota_mail_opt_in, self.marketing_opt_in = choices.quota, choices.product_news
+
+    async def _set_mail(self, user_id: int, kind: MailKind, value: bool) -> None:
+        """Saved at once; the page then shows what is stored, not what was clicked."""
+        self.mail_message = self.mail_error = ""
+        saved = await asyncio.to_thread(preferences.set_choice, user_id, kind, bool(value))
+        await self._load_mail_choices(user_id)
+        if not saved:
+            self.mail_error = "Your choice could not be saved. Reload the page and try again."
+            return
+        label = preferences.NAMES[kind].capitalize()
+        self.mail_message = f"Saved. {label}: {'on' if value else 'off'}."
+
     @rx.event
     @for_user
     async def set_marketing(self, user_id: int, value: bool) -> None:
-        await asyncio.to_thread(accounts.set_marketing_opt_in, user_id, bool(value))
-        self.marketing_opt_in = bool(value)
+        await self._set_mail(user_id, MailKind.PRODUCT_NEWS, value)
+        return None
+
+    @rx.event
+    @for_user
+    async def set_quota_mail(self, user_id: int, value: bool) -> None:
+        await self._set_mail(user_id, MailKind.QUOTA, value)
         return None
