@@ -23,6 +23,7 @@ from vopix.pages.auth import login_page, signup_page
 from vopix.pages.channels import channels_page
 from vopix.pages.chat import chat_page
 from vopix.pages.email_links import confirm_email_page, undo_email_page
+from vopix.pages.reset import forgot_page, not_me_page, reset_page
 from vopix.pages.usage import usage_page
 from vopix.pages.workspace import workspace_page
 from vopix.settings import get_settings
@@ -33,6 +34,7 @@ from vopix.state.channels import ChannelsState
 from vopix.state.chat import ChatState
 from vopix.state.email_links import EmailLinkState
 from vopix.state.guard import CookieBoundState, UploadGuard
+from vopix.state.reset import ForgotState, NotMeState, ResetState
 from vopix.state.session import SessionState
 from vopix.state.usage import UsageState
 from vopix.state.workspace import WorkspaceState
@@ -87,6 +89,9 @@ app.register_lifespan_task(channels_lifespan)
 
 app.add_page(signup_page, route="/signup", title="Sign up · VOPIX", on_load=SessionState.skip_if_logged_in)
 app.add_page(login_page, route="/login", title="Log in · VOPIX", on_load=SessionState.skip_if_logged_in)
+app.add_page(forgot_page, route="/forgot", title="Reset your password · VOPIX", on_load=ForgotState.load)
+app.add_page(reset_page, route="/reset", title="Set a new password · VOPIX", on_load=ResetState.load)
+app.add_page(not_me_page, route="/not-me", title="Secure your account · VOPIX", on_load=NotMeState.load)
 app.add_page(chat_page, route="/", title="Chat · VOPIX", on_load=ChatState.load)
 app.add_page(chat_page, route="/chat", title="Chat · VOPIX", on_load=ChatState.load)
 app.add_page(agent_settings_page, route="/settings", title="Agent · VOPIX", on_load=AgentSettingsState.load)

@@ -54,5 +54,6 @@ def login_page() -> rx.Component:
             on_submit=AuthFormState.log_in,
             aria_label="Log in",
         ),
+        rx.el.p(rx.el.a("Forgot password?", href="/forgot")),
         rx.el.p("New here? ", rx.el.a("Create an account", href="/signup"), class_name="vx-auth-alt"),
     )
