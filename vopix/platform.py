@@ -20,7 +20,7 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from vopix.channels import worker
+        from vopix.channels import alerts, worker
         from vopix.core import hooks, mail, workspace
         from vopix.core.agent import profile
 
@@ -28,6 +28,7 @@ def install() -> None:
         workspace.install()
         mail.install()
         worker.install()
+        alerts.install()  # security alerts also go to the linked chats
         _installed = True
 
 

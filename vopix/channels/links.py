@@ -19,7 +19,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from vopix.core import vault
+from vopix.core import security_alerts, vault
 from vopix.core.clock import utcnow
 from vopix.db import session_scope
 from vopix.models import ChannelLink, ChannelLinkCode, InboundEvent
@@ -142,6 +142,15 @@ def _sender_key(vault_key: bytes) -> bytes:
     return hashlib.sha256(b"vopix-channel-sender:" + vault_key).digest()
 
 
+_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
+
+
+def _describe(channel: str, display_name: str, external_id: str) -> str:
+    """'Telegram (@name)', 'WhatsApp (…4321)': enough to recognise the chat in an alert."""
+    shown = display_name or (f"…{external_id[-4:]}" if channel == "whatsapp" and external_id else "")
+    return f"{_NAMES[channel]} ({shown})" if shown else _NAMES[channel]
+
+
 def _view(link: ChannelLink) -> LinkView:
     return LinkView(link.channel, link.external_id, link.display_name, link.linked_at, link.last_inbound_at)
 
@@ -258,6 +267,12 @@ def redeem(
             raise LinkRefused(LinkReply.ACCOUNT_HAS_OTHER)
         row.used_at = moment
         s.add(row)
+        # Before the new link exists: the chats already linked hear of it, the new one has
+        # just been told "Linked!". A refusal below rolls the alert back with the rest.
+        security_alerts.raise_alert(
+            s, row.user_id, security_alerts.AlertKind.CHANNEL_LINKED, device=_NAMES[channel],
+            detail=_describe(channel, display_name[:120], external),
+        )
         s.add(
             ChannelLink(
                 user_id=row.user_id,
@@ -275,14 +290,23 @@ def redeem(
         return row.user_id
 
 
-def unlink(user_id: int, channel: str) -> bool:
-    """Forget the linked chat or number (the id itself is deleted, not hidden)."""
+def unlink(user_id: int, channel: str, *, ip: str = "", device: str = "") -> bool:
+    """Forget the linked chat or number (the id itself is deleted, not hidden); the alert
+    goes to the mail and the other linked chat, not to the one unlinked."""
     with session_scope() as s:
+        link = s.exec(
+            select(ChannelLink).where(ChannelLink.user_id == user_id, ChannelLink.channel == channel)
+        ).first()
+        detail = _describe(channel, link.display_name, link.external_id) if link else ""
         n = s.exec(  # type: ignore[call-overload]
             delete(ChannelLink).where(
                 col(ChannelLink.user_id) == user_id, col(ChannelLink.channel) == channel
             )
         ).rowcount
+        if n:
+            security_alerts.raise_alert(
+                s, user_id, security_alerts.AlertKind.CHANNEL_UNLINKED, ip=ip, device=device, detail=detail
+            )
         s.exec(  # type: ignore[call-overload]
             delete(ChannelLinkCode).where(
                 col(ChannelLinkCode.user_id) == user_id, col(ChannelLinkCode.channel) == channel

@@ -146,7 +146,12 @@ async def run(concurrency: int = CONCURRENCY, idle_poll: float = IDLE_POLL_SECON
 @contextlib.asynccontextmanager
 async def channels_lifespan() -> AsyncIterator[None]:
     """App lifespan: the worker, and the Telegram poller when VOPIX_TELEGRAM_POLLING is on."""
-    tasks = [asyncio.create_task(run(), name="channel-worker")]
+    from vopix.channels import alerts
+
+    tasks = [
+        asyncio.create_task(run(), name="channel-worker"),
+        asyncio.create_task(alerts.run(), name="channel-alerts"),  # claims keep each to one process
+    ]
     if get_settings().telegram_polling and telegram.enabled():
         tasks.append(asyncio.create_task(telegram.poll(notify), name="telegram-poll"))
     try:

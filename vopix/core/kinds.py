@@ -46,6 +46,7 @@ class InboundStage(StrEnum):
 
 class OutboundStatus(StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by a delivery loop (alert messages, vopix.channels.alerts)
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"

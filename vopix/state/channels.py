@@ -11,7 +11,7 @@ import reflex as rx
 import segno
 
 from vopix.channels import links, telegram, whatsapp
-from vopix.core import usage
+from vopix.core import sessions, usage
 from vopix.core.clock import utcnow
 from vopix.core.kinds import NoticeKind
 from vopix.models import Notice
@@ -126,7 +126,10 @@ class ChannelsState(SessionState):
     async def unlink(self, user_id: int, channel: str) -> None:
         if channel not in links.CHANNELS:
             return None
-        done = await asyncio.to_thread(links.unlink, user_id, channel)
+        done = await asyncio.to_thread(
+            links.unlink, user_id, channel, ip=self.router.session.client_ip,
+            device=sessions.describe_user_agent(self.router.headers.user_agent),
+        )
         name = "Telegram" if channel == "telegram" else "WhatsApp"
         self.message = f"{name} unlinked." if done else f"{name} was not linked."
         self.error = ""
