@@ -103,5 +103,5 @@ app.add_page(
     confirm_email_page, route="/confirm-email", title="Confirm email · VOPIX", on_load=EmailLinkState.confirm
 )
 app.add_page(
-    undo_email_page, route="/undo-email", title="Undo email change · VOPIX", on_load=EmailLinkState.undo
+    undo_email_page, route="/undo-email", title="Undo email change · VOPIX", on_load=EmailLinkState.check_undo
 )

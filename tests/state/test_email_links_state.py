@@ -34,8 +34,10 @@ async def test_a_wrong_link_says_so_and_a_good_one_says_what_changed(make_user) 
     await again.confirm()
     assert again.error == "This link was already used; each link works once."
     undo = _page(f"/undo-email?token={mailed_token(old, '/undo-email')}")
+    await undo.check_undo()  # opening the link only shows what the button will do
+    assert undo.undo_address == old and accounts.get_user(user_id).email == "moved@example.com"
     await undo.undo()
     assert undo.message.startswith(f"Your account uses {old} again") and accounts.get_user(user_id).email == old
     missing = _page("/undo-email")
-    await missing.undo()
-    assert missing.error.startswith("This link is not valid.")
+    await missing.check_undo()
+    assert missing.error.startswith("This link is not valid.") and not missing.undo_address

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from vopix.core import action_tokens, security_alerts, sessions
+from vopix.core import action_tokens, password_reset, security_alerts, sessions
 from vopix.core.accounts import AccountError, email_taken
 from vopix.core.clock import utcnow
 from vopix.core.kinds import TokenPurpose
@@ -93,8 +93,17 @@ def confirm(
     return EmailLinkDone(user_id, new, old, ended)
 
 
+def undo_preview(token: str) -> str:
+    """The address an undo link would put back (its page shows it before the button)."""
+    try:
+        return action_tokens.peek(token, TokenPurpose.EMAIL_UNDO).data
+    except action_tokens.TokenInvalid as exc:
+        raise EmailLinkError(_REASONS.get(exc.reason, _REASONS["unknown"])) from None
+
+
 def undo(token: str) -> EmailLinkDone:
-    """Put the old address back and sign out every session: whoever changed it may be in."""
+    """Put the old address back, sign out every session (whoever changed it may be in) and
+    mail a password reset link to the restored address: they may know the password too."""
     with session_scope() as s:
         user, old = _redeem(s, token, TokenPurpose.EMAIL_UNDO)
         assert user.id is not None
@@ -105,6 +114,7 @@ def undo(token: str) -> EmailLinkDone:
         # Nothing pending may move the account again.
         action_tokens.revoke_all(s, user.id, TokenPurpose.EMAIL_CONFIRM)
         action_tokens.revoke_all(s, user.id, TokenPurpose.EMAIL_UNDO)
+        ended = password_reset.end_all_sessions(s, user.id, "email_undo")
+        password_reset.send_link(s, user)
         user_id = user.id
-    ended = sessions.end_other_sessions(user_id, None)
     return EmailLinkDone(user_id, old, current, ended)

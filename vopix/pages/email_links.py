@@ -8,17 +8,19 @@ from vopix.components.ui import alert
 from vopix.state.email_links import EmailLinkState
 
 
-def _link_page(title: str, waiting: str) -> rx.Component:
+def _link_page(title: str, waiting: str, *action: rx.Component) -> rx.Component:
     return rx.el.div(
         rx.el.header(rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home")),
         rx.el.main(
             rx.el.h1(title),
             rx.cond(
-                (EmailLinkState.message == "") & (EmailLinkState.error == ""),
+                (EmailLinkState.message == "") & (EmailLinkState.error == "")
+                & (EmailLinkState.undo_address == ""),
                 rx.el.p(waiting, class_name="vx-muted", role="status"),
             ),
             alert(EmailLinkState.error),
             alert(EmailLinkState.message, kind="ok"),
+            *action,
             rx.el.p(
                 rx.cond(EmailLinkState.logged_in, rx.el.a("Back to your account", href="/account"),
                         rx.el.a("Log in", href="/login")),
@@ -35,4 +37,22 @@ def confirm_email_page() -> rx.Component:
 
 
 def undo_email_page() -> rx.Component:
-    return _link_page("Undo the email change", "Checking the link…")
+    ready = (EmailLinkState.undo_address != "") & ~EmailLinkState.done & (EmailLinkState.error == "")
+    return _link_page(
+        "Undo the email change",
+        "Checking the link…",
+        rx.cond(
+            ready,
+            rx.fragment(
+                rx.el.p(
+                    "If you did not change the email address of your VOPIX account, this puts ",
+                    rx.el.strong(EmailLinkState.undo_address),
+                    " back, signs out every session and mails a link to set a new password there.",
+                ),
+                rx.el.button(
+                    "Put my old address back", type="button", on_click=EmailLinkState.undo,
+                    disabled=EmailLinkState.busy, class_name="vx-button",
+                ),
+            ),
+        ),
+    )

@@ -1,5 +1,7 @@
-"""The two links of an email change: /confirm-email (from the new address) and /undo-email
-(from the old one). Each works on opening; the page says what happened or why nothing did."""
+"""The two links of an email change: /confirm-email (from the new address) works on opening;
+/undo-email (from the old one) shows what it will do and a button does it, since it signs out
+everything and a mail scanner following the link must not undo a change the person made. The
+page says what happened or why nothing did."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ class EmailLinkState(SessionState):
     done: bool = False
     message: str = ""
     error: str = ""
+    undo_address: str = ""  # what the undo button will put back
+    busy: bool = False
     _used_token: str = ""  # the token this tab already used (on_load may run twice)
+    _undo_token: str = ""  # backend only: the link's token never goes to the page
 
     def _token(self) -> str:
         return str(self.router.url.query_parameters.get("token", ""))[:200]
@@ -52,18 +57,34 @@ class EmailLinkState(SessionState):
         )
 
     @rx.event
-    async def undo(self) -> None:
+    async def check_undo(self) -> None:
+        """on_load of /undo-email: only look at the link."""
         token = self._token()
         if not self._fresh(token):
             return
+        self.undo_address, self._undo_token, self.busy = "", "", False
         try:
-            result = await asyncio.to_thread(email_change.undo, token)
+            self.undo_address = await asyncio.to_thread(email_change.undo_preview, token)
         except email_change.EmailLinkError as exc:
             self.error = str(exc)
             return
-        self._used_token, self.done = token, True
+        self._undo_token = token
+
+    @rx.event
+    async def undo(self) -> None:
+        """The page's button."""
+        token = self._undo_token
+        if not token or self.busy:
+            return
+        self.busy = True
+        try:
+            result = await asyncio.to_thread(email_change.undo, token)
+        except email_change.EmailLinkError as exc:
+            self.error, self.busy = str(exc), False
+            return
+        self._used_token, self._undo_token, self.done, self.busy = token, "", True, False
         self._forget()  # this tab's session, if any, ended with the others
         self.message = (
-            f"Your account uses {result.email} again, and every session was signed out. If someone "
-            "else may know your password, set a new one (Forgot password? on the login page)."
+            f"Your account uses {result.email} again, and every session was signed out. We sent a "
+            f"link to {result.email} to set a new password: use it before you log in."
         )

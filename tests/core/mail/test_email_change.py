@@ -59,16 +59,19 @@ async def test_the_change_waits_for_the_new_address_then_tells_the_old_one(smtp:
         email_change.confirm(token)
 
 
-async def test_undo_puts_the_old_address_back_and_ends_every_session(
+async def test_undo_puts_the_old_address_back_ends_every_session_and_sends_a_reset(
     smtp: FakeSMTP, make_user
 ) -> None:
     user_id, old, _, token = await _asked(smtp, make_user)
     email_change.confirm(token)
     [alert] = await _mails_to(smtp, old)
     _, mine = sessions.start_session(user_id)
+    assert email_change.undo_preview(_token(alert, "/undo-email")) == old  # the page, before its button
     done = email_change.undo(_token(alert, "/undo-email"))
     assert done.email == old and accounts.get_user(user_id).email == old
     assert not sessions.is_active(mine.session_id, user_id)
+    reset = [m for m in await _mails_to(smtp, old) if "/reset?token=" in m.text]
+    assert len(reset) == 1
     with pytest.raises(email_change.EmailLinkError, match="already used"):
         email_change.undo(_token(alert, "/undo-email"))
 
