@@ -175,3 +175,11 @@ async def test_the_running_worker_sends_new_mail_at_once(smtp: FakeSMTP) -> None
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.promise("P13")
+async def test_optional_mail_without_an_unsubscribe_link_is_refused() -> None:
+    for kind in (MailKind.QUOTA, MailKind.PRODUCT_NEWS):
+        with pytest.raises(ValueError, match="unsubscribe"):
+            outbox.send_mail(to="ada@example.com", kind=kind, template="test", public_url="x")
+    assert _rows() == []

@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlmodel import Session
 
 from vopix.core.clock import utcnow
-from vopix.core.kinds import MailKind, MailStatus
+from vopix.core.kinds import OPTIONAL_MAIL, MailKind, MailStatus
 from vopix.core.mail.addresses import checked_address, header_text
 from vopix.core.mail.templates import render
 from vopix.db import get_engine, session_scope
@@ -75,6 +75,9 @@ def enqueue(
 ) -> int:
     """Queue a mail in the caller's transaction; returns its id. The address is checked
     (BadAddress); the subject can hold no line break."""
+    if kind in OPTIONAL_MAIL and not unsubscribe_url:
+        # P13: every mail a person may decline says how to stop it (preferences.queue_optional).
+        raise ValueError(f"{kind} mail needs an unsubscribe link")
     address = checked_address(to)
     rendered = render(template, language, unsubscribe_url=unsubscribe_url, **params)
     row = MailOutbox(
