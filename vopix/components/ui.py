@@ -17,6 +17,13 @@ NAV_LINKS = [
 MAIN_ID = "main"
 
 
+def form(*children: Any, **props: Any) -> rx.Component:
+    """A form handled by its on_submit event. method=post: a submit before the page has
+    loaded its scripts (the browser's own submit) must not put the fields, passwords among
+    them, into the URL, the history and every log on the way."""
+    return rx.el.form(*children, method="post", **props)
+
+
 def field(
     label: str | rx.Var,
     name: str,

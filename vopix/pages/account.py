@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, field, page_shell, submit
+from vopix.components.ui import alert, field, form, page_shell, submit
 from vopix.state.account import AccountState
 from vopix.state.session import SessionState
 
@@ -119,7 +119,7 @@ def account_page() -> rx.Component:
     )
     password_card = rx.el.section(
         rx.el.h2("Change password"),
-        rx.el.form(
+        form(
             field(
                 "Current password",
                 "current_password",
@@ -149,7 +149,7 @@ def account_page() -> rx.Component:
     email_card = rx.el.section(
         rx.el.h2("Email address"),
         rx.el.p("You sign in with ", rx.el.strong(AccountState.user_email), ".", class_name="vx-muted"),
-        rx.el.form(
+        form(
             field(
                 "New email", "email", type_="email", autocomplete="email", required=True,
                 hint="We mail a link to the new address; your address changes when you open it.",

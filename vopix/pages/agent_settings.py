@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, field, page_shell, submit
+from vopix.components.ui import alert, field, form, page_shell, submit
 from vopix.core.agent.profile import PERSONALITY_PRESETS, timezone_names
 from vopix.state.agent_settings import AgentSettingsState as S
 from vopix.state.session import SessionState
@@ -13,7 +13,7 @@ from vopix.state.session import SessionState
 def _persona_form() -> rx.Component:
     return rx.el.section(
         rx.el.h2("Persona"),
-        rx.el.form(
+        form(
             field("Agent name", "name", default_value=S.name, required=True, max_length=60),
             rx.el.div(
                 rx.el.span("Start from a preset:", class_name="vx-hint"),
@@ -75,7 +75,7 @@ def _provider_form() -> rx.Component:
             "They are never used to train models.",
             class_name="vx-muted",
         ),
-        rx.el.form(
+        form(
             rx.el.div(
                 rx.el.label("Provider", html_for="provider", class_name="vx-label"),
                 rx.el.select(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, checkbox, field, submit
+from vopix.components.ui import alert, checkbox, field, form, submit
 from vopix.state.auth import AuthFormState
 
 
@@ -20,7 +20,7 @@ def signup_page() -> rx.Component:
     return _auth_page(
         rx.el.h1("Create your VOPIX account"),
         rx.el.p("Your own AI agent on the web, Telegram and WhatsApp.", class_name="vx-muted"),
-        rx.el.form(
+        form(
             field("Email", "email", type_="email", autocomplete="email", required=True),
             field(
                 "Password",
@@ -46,7 +46,7 @@ def login_page() -> rx.Component:
     return _auth_page(
         rx.el.h1("Log in to VOPIX"),
         rx.el.p("Welcome back: pick up where you left off.", class_name="vx-muted"),
-        rx.el.form(
+        form(
             field("Email", "email", type_="email", autocomplete="username", required=True),
             field("Password", "password", type_="password", autocomplete="current-password", required=True),
             alert(AuthFormState.error),

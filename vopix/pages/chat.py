@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, confirm_action, empty_state, page_shell
+from vopix.components.ui import alert, confirm_action, empty_state, form, page_shell
 from vopix.core.kinds import MessageStatus
 from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
@@ -38,7 +38,7 @@ def _sidebar() -> rx.Component:
         rx.el.button(
             "New conversation", on_click=ChatState.new_conversation, type="button", class_name="vx-button"
         ),
-        rx.el.form(
+        form(
             rx.el.label("Search messages", html_for="chat-search", class_name="vx-label"),
             rx.el.div(
                 rx.el.input(
@@ -244,7 +244,7 @@ def _conversation() -> rx.Component:
     header = rx.cond(
         ChatState.current_id != 0,
         rx.el.div(
-            rx.el.form(
+            form(
                 rx.el.label("Conversation title", html_for="conv-title", class_name="vx-label"),
                 rx.el.div(
                     rx.el.input(
@@ -276,7 +276,7 @@ def _conversation() -> rx.Component:
             class_name="vx-conv-head",
         ),
     )
-    composer = rx.el.form(
+    composer = form(
         rx.el.label("Message", html_for="message", class_name="vx-sr-only"),
         rx.el.textarea(
             id="message",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, field, submit
+from vopix.components.ui import alert, field, form, submit
 from vopix.pages.auth import _auth_page
 from vopix.state.reset import ForgotState, NotMeState, ResetState
 
@@ -31,7 +31,7 @@ def forgot_page() -> rx.Component:
             rx.fragment(
                 rx.el.p("Enter the email address of your account: we will mail you a link to set a "
                         "new password.", class_name="vx-muted"),
-                rx.el.form(
+                form(
                     field("Email", "email", type_="email", autocomplete="email", required=True),
                     alert(ForgotState.error),
                     submit("Send reset link", ForgotState.busy),
@@ -66,7 +66,7 @@ def reset_page() -> rx.Component:
                     ResetState.checked,
                     rx.fragment(
                         rx.el.h1("Set a new password"),
-                        rx.el.form(
+                        form(
                             field("New password", "password", type_="password",
                                   autocomplete="new-password", required=True, min_length=10,
                                   hint="At least 10 characters; avoid common passwords."),

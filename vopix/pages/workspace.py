@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, empty_state, field, page_shell
+from vopix.components.ui import alert, empty_state, field, form, page_shell
 from vopix.state.session import SessionState
 from vopix.state.workspace import WorkspaceState as WS
 
@@ -68,7 +68,7 @@ def _add() -> rx.Component:
             class_name="vx-upload-progress",
         ),
     )
-    new_folder = rx.el.form(
+    new_folder = form(
         field("New folder name", "folder_name", required=True),
         rx.el.button("Create folder", type="submit", class_name="vx-button-quiet"),
         on_submit=WS.create_folder,
@@ -76,7 +76,7 @@ def _add() -> rx.Component:
         aria_label="New folder",
         class_name="vx-row",
     )
-    new_file = rx.el.form(
+    new_file = form(
         field("New file name", "file_name", required=True, placeholder="notes.md"),
         rx.el.button("Create file", type="submit", class_name="vx-button-quiet"),
         on_submit=WS.create_file,
@@ -135,7 +135,7 @@ def _row(e: rx.Var) -> rx.Component:
 def _files() -> rx.Component:
     rename = rx.cond(
         WS.renaming != "",
-        rx.el.form(
+        form(
             field(
                 "New name or place for " + WS.renaming, "new_path", id="rename-path",
                 default_value=WS.renaming, key=WS.renaming, required=True,
@@ -208,7 +208,7 @@ def _editor() -> rx.Component:
         WS.open_path != "",
         rx.el.section(
             rx.el.h2("Editing ", rx.el.code(WS.open_path)),
-            rx.el.form(
+            form(
                 rx.el.label("Content", html_for="editor-content", class_name="vx-label"),
                 rx.el.textarea(
                     id="editor-content", name="content", default_value=WS.editor_text, key=WS.editor_key,
