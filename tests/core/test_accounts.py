@@ -11,6 +11,8 @@ from sqlmodel import select
 from tests.core.mail.helpers import mailed_token
 from vopix.core import accounts, email_change
 from vopix.core.clock import utcnow
+from vopix.core.kinds import MailKind
+from vopix.core.mail import preferences
 from vopix.db import session_scope
 from vopix.models import User
 from vopix.settings import get_settings
@@ -43,9 +45,9 @@ def test_sign_up_requires_age_confirmation() -> None:
 def test_marketing_opt_in_defaults_off_and_can_change(make_user) -> None:
     user_id, _, _ = make_user()
     assert accounts.get_user(user_id).marketing_opt_in is False
-    accounts.set_marketing_opt_in(user_id, True)
+    preferences.set_choice(user_id, MailKind.PRODUCT_NEWS, True)
     assert accounts.get_user(user_id).marketing_opt_in is True
-    accounts.set_marketing_opt_in(user_id, False)
+    preferences.set_choice(user_id, MailKind.PRODUCT_NEWS, False)
     assert accounts.get_user(user_id).marketing_opt_in is False
 
 

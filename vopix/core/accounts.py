@@ -301,16 +301,6 @@ def _language(s: Session, user_id: int) -> str:
     return (profile.language if profile else "") or "en"
 
 
-def set_marketing_opt_in(user_id: int, opt_in: bool) -> None:
-    with session_scope() as s:
-        user = s.get(User, user_id)
-        if user is None:
-            raise AccountError("Account not found.")
-        user.marketing_opt_in = bool(opt_in)
-        user.updated_at = utcnow()
-        s.add(user)
-
-
 def delete_account(user_id: int) -> bool:
     """Remove the user and, through ON DELETE CASCADE, everything that belongs to them."""
     with session_scope() as s:
