@@ -110,7 +110,26 @@ def admit_message(session: Session, user_id: int, now: datetime | None = None) -
     _refuse_over(limits, used)
     _bump(session, user_id, moment.date(), "", messages=1)
     after = MonthUsage(used.messages + 1, used.api_calls, used.input_tokens, used.output_tokens)
+    if _just_below_a_warning(limits, after):
+        # Turns admitted at the same time read the same sums: the bump above waited for theirs
+        # (one usage row a day), so the month read again now is the true figure, and the 80% or
+        # 100% warning is not missed by every one of them. Only near a threshold: no extra query
+        # on the usual turn.
+        after = _month(session, user_id, moment)
     _warn(session, user_id, moment, limits, after)
+
+
+RACE_MARGIN = 16  # turns of one person admitted at once, at most, in practice
+
+
+def _just_below_a_warning(limits: PlanLimits, used: MonthUsage) -> bool:
+    pairs = ((used.messages, limits.messages_per_month), (used.api_calls, limits.api_calls_per_month))
+    for value, limit in pairs:
+        for pct in WARN_AT:
+            threshold = limit * pct / 100
+            if limit and threshold - RACE_MARGIN <= value < threshold:
+                return True
+    return False
 
 
 def record_api_call(

@@ -156,3 +156,26 @@ async def test_turns_below_the_thresholds_read_nothing_for_mail(make_user) -> No
     reads_recipient = [q for q in below + seen if "agent_profile" in q or "mail_outbox" in q]
     assert reads_recipient == []
     assert any("agent_profile" in q for q in crossing) and any("mail_outbox" in q for q in crossing)
+
+
+@pytest.mark.promise("P11")
+async def test_turns_admitted_together_do_not_all_miss_the_100_percent_warning(make_user, monkeypatch) -> None:
+    """Two turns read 8 of 10 at once and each adds one: the month holds 10, and the one that
+    bumped last must see it (each alone computes 9 from what it read)."""
+    user_id, _, _ = make_user()
+    _limit_messages(10)
+    _send(user_id, 9)  # the other turn's message is already in
+    stale = {"first": True}
+    real_month = usage._month
+
+    def month_as_read_before_the_other_turn(s, uid, now):
+        found = real_month(s, uid, now)
+        if stale.pop("first", False):
+            return usage.MonthUsage(found.messages - 1, found.api_calls, found.input_tokens, found.output_tokens)
+        return found
+
+    monkeypatch.setattr(usage, "_month", month_as_read_before_the_other_turn)
+    with session_scope() as s:
+        usage.admit_message(s, user_id)
+    assert "quota:messages:100:" in " ".join(_quota_notices(user_id))
+    assert usage.month_usage(user_id).messages == 10
