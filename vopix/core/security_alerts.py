@@ -11,12 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from vopix.core import action_tokens
-from vopix.core.clock import utcnow
+from vopix.core import action_tokens, clock
+from vopix.core.clock import utcnow, zone_or_utc
 from vopix.core.kinds import MailKind, NoticeKind, TokenPurpose
 from vopix.core.mail import outbox
 from vopix.models import AgentProfile, Notice, User
@@ -87,13 +86,10 @@ def approximate_ip(ip: str) -> str:
 
 
 def local_time(s: Session, user_id: int, moment: datetime) -> str:
+    """The pages' format plus the zone's name: a mail read elsewhere says which zone it means."""
     profile = s.get(AgentProfile, user_id)
-    zone = profile.timezone if profile and profile.timezone else "UTC"
-    try:
-        local = moment.astimezone(ZoneInfo(zone))
-    except Exception:
-        local, zone = moment, "UTC"
-    return f"{local:%Y-%m-%d %H:%M} ({zone})"
+    zone = str(zone_or_utc(profile.timezone if profile else None))
+    return f"{clock.local_time(moment, zone)} ({zone})"
 
 
 def raise_alert(
