@@ -39,9 +39,11 @@ class AccountState(SessionState):
     sessions_message: str = ""
 
     async def _load(self, user_id: int) -> None:
-        from vopix.core.clock import utcnow
+        from vopix.core.agent import profile
+        from vopix.core.clock import local_time, utcnow
 
         rows = await asyncio.to_thread(sessions.list_sessions, user_id, self._session_id)
+        zone = await asyncio.to_thread(profile.timezone_of, user_id)
         now = utcnow()
         self.session_rows = [
             {
@@ -49,7 +51,7 @@ class AccountState(SessionState):
                 "device": r.device,
                 "ip": r.ip or "unknown",
                 "last_seen": "this device" if r.current else _ago((now - r.last_seen_at).total_seconds()),
-                "started": r.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "started": local_time(r.created_at, zone),
                 "current": "yes" if r.current else "",
             }
             for r in rows

@@ -12,16 +12,13 @@ import segno
 
 from vopix.channels import links, telegram, whatsapp
 from vopix.core import sessions, usage
-from vopix.core.clock import utcnow
+from vopix.core.agent import profile
+from vopix.core.clock import local_time, utcnow
 from vopix.core.kinds import NoticeKind
 from vopix.models import Notice
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 WAIT_SECONDS = 1.0
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def qr_svg_data_uri(text: str) -> str:
@@ -49,6 +46,7 @@ class ChannelsState(SessionState):
     notices: list[dict[str, str]] = []
     message: str = ""
     error: str = ""
+    _zone: str = "UTC"  # the person's time zone, read once per page load
 
     async def _refresh(self, user_id: int) -> None:
         self._show(*await self._fetch(user_id))
@@ -59,18 +57,21 @@ class ChannelsState(SessionState):
         notices = await asyncio.to_thread(usage.unread_notices, user_id, kind=NoticeKind.WHATSAPP_WINDOW)
         return linked, notices
 
+    def _when(self, moment: datetime) -> str:
+        return local_time(moment, self._zone)
+
     def _show(self, linked: dict[str, links.LinkView], notices: list[Notice]) -> None:
         self.telegram_enabled = telegram.enabled()
         self.whatsapp_enabled = whatsapp.enabled()
         tg, wa = linked.get("telegram"), linked.get("whatsapp")
         self.telegram_linked = tg is not None
         self.telegram_name = (tg.display_name or f"chat {tg.external_id}") if tg else ""
-        self.telegram_since = _when(tg.linked_at) if tg else ""
+        self.telegram_since = self._when(tg.linked_at) if tg else ""
         self.whatsapp_linked = wa is not None
         self.whatsapp_name = f"+{wa.external_id}" if wa else ""
-        self.whatsapp_since = _when(wa.linked_at) if wa else ""
+        self.whatsapp_since = self._when(wa.linked_at) if wa else ""
         if wa and whatsapp.window_open(wa.last_inbound_at) and wa.last_inbound_at:
-            self.whatsapp_window = f"open until {_when(wa.last_inbound_at + whatsapp.WINDOW)}"
+            self.whatsapp_window = f"open until {self._when(wa.last_inbound_at + whatsapp.WINDOW)}"
         else:
             self.whatsapp_window = "closed: send any WhatsApp message to reopen it" if wa else ""
         if tg:
@@ -78,12 +79,13 @@ class ChannelsState(SessionState):
         if wa:
             self.whatsapp_code = self.whatsapp_chat_link = ""
         self.whatsapp_number = whatsapp.platform_number()
-        self.notices = [{"id": str(n.id), "text": n.text, "time": _when(n.created_at)} for n in notices]
+        self.notices = [{"id": str(n.id), "text": n.text, "time": self._when(n.created_at)} for n in notices]
 
     @rx.event
     @for_user
     async def load(self, user_id: int) -> Reply:
         self.message = self.error = ""
+        self._zone = await asyncio.to_thread(profile.timezone_of, user_id)
         await self._refresh(user_id)
         return rx.call_script(REFRESH_SCRIPT)
 
@@ -101,7 +103,7 @@ class ChannelsState(SessionState):
             self.error = "The Telegram bot's username is not configured on this server."
             return None
         self.telegram_qr = qr_svg_data_uri(self.telegram_link)
-        self.code_expires = _when(new.expires_at)
+        self.code_expires = self._when(new.expires_at)
         self.waiting = True
         return ChannelsState.wait_for_link
 
@@ -117,7 +119,7 @@ class ChannelsState(SessionState):
         self.whatsapp_number = whatsapp.platform_number()
         digits = re.sub(r"\D", "", self.whatsapp_number)
         self.whatsapp_chat_link = f"https://wa.me/{digits}?text={quote('LINK ' + new.code)}" if digits else ""
-        self.code_expires = _when(new.expires_at)
+        self.code_expires = self._when(new.expires_at)
         self.waiting = True
         return ChannelsState.wait_for_link
 

@@ -11,6 +11,7 @@ import reflex as rx
 from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
 from vopix.core.agent.history import MessageView
+from vopix.core.clock import local_time
 from vopix.core.kinds import MessageStatus, TurnEventKind
 from vopix.models import Notice
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
@@ -19,7 +20,7 @@ CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsA
 FLUSH_EVERY_S = 0.05  # batch streamed tokens: at most ~20 UI updates a second
 
 
-def message_row(m: MessageView) -> dict[str, str]:
+def message_row(m: MessageView, zone: str) -> dict[str, str]:
     return {
         "id": str(m.id),
         "role": m.role,
@@ -28,7 +29,7 @@ def message_row(m: MessageView) -> dict[str, str]:
         "status": m.status,
         "tool_name": m.tool_name or "",
         "tool_args": m.tool_args or "",
-        "time": m.created_at.strftime("%Y-%m-%d %H:%M"),
+        "time": local_time(m.created_at, zone),
     }
 
 
@@ -49,6 +50,7 @@ class ChatState(SessionState):
     confirm_delete_conversation: bool = False
     confirm_delete_all: bool = False
     agent_name: str = "Agent"
+    _zone: str = "UTC"  # the person's time zone, read once per page load
 
     # -- loading ---------------------------------------------------------------------------
     async def _refresh_conversations(self, user_id: int) -> None:
@@ -74,7 +76,7 @@ class ChatState(SessionState):
         conv = await asyncio.to_thread(history.get_conversation, user_id, conversation_id)
         page, more = await asyncio.to_thread(history.messages_page, user_id, conversation_id)
         self.current_id, self.current_title = conv.id, conv.title
-        self.messages = [message_row(m) for m in page]
+        self.messages = [message_row(m, self._zone) for m in page]
         self.older_more = more
         self.confirm_delete_conversation = False
 
@@ -83,7 +85,8 @@ class ChatState(SessionState):
     async def load(self, user_id: int) -> Reply:
         await self._refresh_conversations(user_id)
         await self._refresh_notices(user_id)
-        self.agent_name = (await asyncio.to_thread(profile.get_profile, user_id)).name
+        agent = await asyncio.to_thread(profile.get_profile, user_id)
+        self.agent_name, self._zone = agent.name, agent.timezone
         if self.current_id:
             try:
                 await self._open(user_id, self.current_id)
@@ -123,7 +126,7 @@ class ChatState(SessionState):
         page, more = await asyncio.to_thread(
             history.messages_page, user_id, self.current_id, before_id=before
         )
-        self.messages = [message_row(m) for m in page] + self.messages
+        self.messages = [message_row(m, self._zone) for m in page] + self.messages
         self.older_more = more
 
     @rx.event
@@ -152,7 +155,7 @@ class ChatState(SessionState):
             self.current_id, self.current_title, self.messages = 0, "", []
             return
         if rows and not self.streaming:
-            self.messages = self.messages + [message_row(m) for m in rows]
+            self.messages = self.messages + [message_row(m, self._zone) for m in rows]
 
     # -- sending and streaming ---------------------------------------------------------------
     @rx.event
@@ -366,7 +369,7 @@ class ChatState(SessionState):
                 "title": h.conversation_title,
                 "snippet": h.snippet,
                 "role": h.role,
-                "time": h.created_at.strftime("%Y-%m-%d %H:%M"),
+                "time": local_time(h.created_at, self._zone),
             }
             for h in hits
         ]

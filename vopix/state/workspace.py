@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from vopix.core.agent import profile
+from vopix.core.clock import local_time
 from vopix.core.workspace import store, uploads
 from vopix.core.workspace.base import EntryView, WorkspaceError, human_size
 from vopix.core.workspace.meter import UsageView
@@ -24,13 +26,13 @@ UPLOAD_FAILED = "The upload failed; only the files listed as uploaded were store
 EDIT_MAX_BYTES = 512 * 1024
 
 
-def entry_row(e: EntryView) -> dict[str, str]:
+def entry_row(e: EntryView, zone: str) -> dict[str, str]:
     return {
         "path": e.path,
         "name": e.name,
         "kind": e.kind,
         "size": "" if e.is_folder else human_size(e.size),
-        "updated": e.updated_at.strftime("%Y-%m-%d %H:%M"),
+        "updated": local_time(e.updated_at, zone),
         "indent": f"vx-depth-{min(e.depth, 16)}",
         "editable": "yes" if e.is_text and e.size <= EDIT_MAX_BYTES else "",
         "download": (
@@ -65,6 +67,7 @@ class WorkspaceState(SessionState):
     preview: bool = False
     renaming: str = ""
     confirm_delete: str = ""
+    _zone: str = "UTC"  # the person's time zone, read once per page load
 
     @rx.var
     def open_is_markdown(self) -> bool:
@@ -83,7 +86,7 @@ class WorkspaceState(SessionState):
         return rows, await asyncio.to_thread(store.usage, user_id)
 
     def _show(self, rows: list[EntryView], u: UsageView) -> None:
-        self.entries = [entry_row(e) for e in rows]
+        self.entries = [entry_row(e, self._zone) for e in rows]
         self.folders = [e.path for e in rows if e.is_folder]
         if self.target_folder and self.target_folder not in self.folders:
             self.target_folder = ""
@@ -115,6 +118,7 @@ class WorkspaceState(SessionState):
     @rx.event
     @for_user
     async def load(self, user_id: int) -> Reply:
+        self._zone = await asyncio.to_thread(profile.timezone_of, user_id)
         await self._refresh(user_id)
         return rx.call_script(REFRESH_SCRIPT)
 

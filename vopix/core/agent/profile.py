@@ -128,6 +128,13 @@ def get_profile(user_id: int) -> ProfileView:
         return _view(_get_or_create(s, user_id))
 
 
+def timezone_of(user_id: int) -> str:
+    """The zone a page shows times in: one primary-key read, no vault (pages call it per load)."""
+    with session_scope() as s:
+        row = s.get(AgentProfile, user_id)
+        return row.timezone if row and row.timezone else "UTC"
+
+
 def update_persona(user_id: int, *, name: str, personality: str, language: str, timezone: str) -> ProfileView:
     clean_name = " ".join((name or "").split())
     if not clean_name or len(clean_name) > 60:
