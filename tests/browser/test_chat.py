@@ -31,7 +31,7 @@ def _point_agent_at(page, provider: FakeAIProvider) -> None:
     form.get_by_label("Base URL (optional)").fill(provider.openai_base_url)
     form.get_by_label("API key").fill("sk-browser-test-key-5678")
     form.get_by_role("button", name="Save provider").click()
-    expect(page.get_by_text("AI provider saved.")).to_be_visible()
+    expect(page.get_by_text("AI provider saved: OpenAI-compatible.")).to_be_visible()
     expect(page.get_by_text("A key ending in 5678 is saved")).to_be_visible()
 
 

@@ -18,8 +18,12 @@ def _persona_form() -> rx.Component:
             rx.el.div(
                 rx.el.span("Start from a preset:", class_name="vx-hint"),
                 *[
+                    # In the browser only: a round trip would re-mount the form and lose edits.
                     rx.el.button(
-                        label, type="button", on_click=S.use_preset(text), class_name="vx-button-quiet"
+                        label,
+                        type="button",
+                        on_click=rx.set_value("personality", text),
+                        class_name="vx-button-quiet",
                     )
                     for label, text in PERSONALITY_PRESETS.items()
                 ],
@@ -59,7 +63,7 @@ def _persona_form() -> rx.Component:
             alert(S.persona_error),
             alert(S.persona_message, kind="ok"),
             submit("Save persona"),
-            key=S.form_key,
+            key=S.persona_key,
             on_submit=S.save_persona,
             aria_label="Persona",
         ),
@@ -102,14 +106,14 @@ def _provider_form() -> rx.Component:
                         "and LM Studio: set their base URL.",
                     ),
                     field(
-                        rx.cond(S.has_own_key, "Replace API key", "API key"),
+                        rx.cond(S.key_is_for_chosen, "Replace API key", "API key"),
                         "api_key",
                         id="api-key",
                         type_="password",
                         autocomplete="off",
                     ),
                     rx.cond(
-                        S.has_own_key,
+                        S.key_is_for_chosen,
                         rx.el.div(
                             rx.el.p(
                                 "A key ending in ",
@@ -129,10 +133,19 @@ def _provider_form() -> rx.Component:
                 ),
                 rx.el.p("Your agent uses the platform's provider.", class_name="vx-muted"),
             ),
+            rx.cond(
+                S.key_will_be_deleted,
+                rx.el.p(
+                    "Saving deletes your saved API key (ending in ",
+                    rx.el.code(S.key_hint),
+                    ") from the vault: it belongs to the provider you are leaving.",
+                    class_name="vx-hint",
+                ),
+            ),
             alert(S.provider_error),
             alert(S.provider_message, kind="ok"),
             submit("Save provider"),
-            key=S.form_key,
+            key=S.provider_key,
             on_submit=S.save_provider,
             aria_label="AI provider",
         ),

@@ -13,12 +13,20 @@ from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 PLATFORM_DEFAULT = "platform"
 
 
+def _text(form: dict, name: str) -> str:
+    """A form field's text. A field hidden for the chosen provider arrives as None (the form
+    still lists it), which means empty, never the text "None"."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
 class AgentSettingsState(SessionState):
     name: str = ""
     personality: str = ""
     language: str = ""
     timezone: str = ""
-    provider_kind: str = PLATFORM_DEFAULT
+    provider_kind: str = PLATFORM_DEFAULT  # chosen in the form, maybe not saved yet
+    saved_kind: str = PLATFORM_DEFAULT  # the one the saved key (if any) belongs to
     model: str = ""
     base_url: str = ""
     has_own_key: bool = False
@@ -27,7 +35,10 @@ class AgentSettingsState(SessionState):
     persona_error: str = ""
     provider_message: str = ""
     provider_error: str = ""
-    form_key: int = 0  # bumps to re-mount uncontrolled inputs with fresh defaults
+    # Bump to re-mount a form's uncontrolled inputs with fresh defaults; one per form, so
+    # saving one never discards what is typed in the other.
+    persona_key: int = 0
+    provider_key: int = 0
     loaded: bool = False
 
     @rx.var
@@ -40,13 +51,27 @@ class AgentSettingsState(SessionState):
     def uses_own_provider(self) -> bool:
         return self.provider_kind != PLATFORM_DEFAULT
 
-    def _show(self, view: profile.ProfileView) -> None:
-        self.name, self.personality, self.language = view.name, view.personality, view.language
-        self.timezone = view.timezone
-        self.provider_kind = view.provider_kind or PLATFORM_DEFAULT
-        self.model, self.base_url = view.model, view.base_url
+    @rx.var
+    def key_is_for_chosen(self) -> bool:
+        """The saved key belongs to the provider chosen now (a key is never sent elsewhere)."""
+        return self.has_own_key and self.provider_kind == self.saved_kind
+
+    @rx.var
+    def key_will_be_deleted(self) -> bool:
+        return self.has_own_key and self.provider_kind != self.saved_kind
+
+    def _show(self, view: profile.ProfileView, *, persona: bool = True, provider: bool = True) -> None:
+        """Show the saved settings in the forms named; the others keep what is typed in them."""
+        if persona:
+            self.name, self.personality, self.language = view.name, view.personality, view.language
+            self.timezone = view.timezone
+            self.persona_key += 1
+        if provider:
+            self.provider_kind = view.provider_kind or PLATFORM_DEFAULT
+            self.model, self.base_url = view.model, view.base_url
+            self.provider_key += 1
+        self.saved_kind = view.provider_kind or PLATFORM_DEFAULT
         self.has_own_key, self.key_hint = view.has_own_key, view.key_hint
-        self.form_key += 1
 
     @rx.event
     @for_user
@@ -76,11 +101,6 @@ class AgentSettingsState(SessionState):
         return None
 
     @rx.event
-    def use_preset(self, text: str) -> None:
-        self.personality = text
-        self.form_key += 1
-
-    @rx.event
     def choose_provider(self, kind: str) -> None:
         self.provider_kind = kind
 
@@ -100,7 +120,7 @@ class AgentSettingsState(SessionState):
         except profile.ProfileError as exc:
             self.persona_error = str(exc)
             return None
-        self._show(view)
+        self._show(view, provider=False)
         self.persona_message = f"Saved. {view.name} will use these settings from the next message."
         return None
 
@@ -108,27 +128,30 @@ class AgentSettingsState(SessionState):
     @for_user
     async def save_provider(self, user_id: int, form: dict) -> None:
         self.provider_message = self.provider_error = ""
-        kind = str(form.get("provider", PLATFORM_DEFAULT))
+        kind = _text(form, "provider") or PLATFORM_DEFAULT
         kind = "" if kind == PLATFORM_DEFAULT else kind
         try:
             view = await asyncio.to_thread(
                 profile.update_provider,
                 user_id,
                 kind=kind,
-                model=str(form.get("model", "")),
-                base_url=str(form.get("base_url", "")),
-                api_key=str(form.get("api_key", "")) or None,
+                model=_text(form, "model"),
+                base_url=_text(form, "base_url"),
+                api_key=_text(form, "api_key") or None,
             )
         except profile.ProfileError as exc:
             self.provider_error = str(exc)
             return None
-        self._show(view)
-        self.provider_message = "AI provider saved."
+        self._show(view, persona=False)
+        label = dict(self.provider_options).get(self.provider_kind, self.provider_kind)
+        self.provider_message = f"AI provider saved: {label}."
         return None
 
     @rx.event
     @for_user
     async def remove_key(self, user_id: int) -> None:
-        self._show(await asyncio.to_thread(profile.remove_own_key, user_id))
+        view = await asyncio.to_thread(profile.remove_own_key, user_id)
+        # Only the key changed: what is typed in either form stays.
+        self.has_own_key, self.key_hint = view.has_own_key, view.key_hint
         self.provider_message = "Your API key was deleted."
         return None

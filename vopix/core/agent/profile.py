@@ -173,32 +173,39 @@ def _validate_base_url(url: str) -> str:
 
 
 def update_provider(
-    user_id: int, *, kind: str, model: str, base_url: str = "", api_key: str | None = None
+    user_id: int, *, kind: str, model: str = "", base_url: str = "", api_key: str | None = None
 ) -> ProfileView:
-    """kind '' = platform default. api_key None keeps the stored key, '' keeps it too; use
-    remove_own_key to delete it."""
+    """kind '' = platform default. api_key None or '' keeps the stored key while the kind stays
+    the same. A key belongs to its provider: leaving that provider (for the platform default or
+    another kind) deletes it from the vault. Fields that do not apply to `kind` are ignored."""
     if kind and kind not in PROVIDERS:
         raise ProfileError("Choose one of the listed AI providers.")
-    clean_model = (model or "").strip()
-    if kind and not clean_model:
-        raise ProfileError("Name the model to use, for example gpt-4o-mini or claude-sonnet-4.")
-    if len(clean_model) > 120:
-        raise ProfileError("That model name is too long.")
-    url = _validate_base_url(base_url)
-    key = (api_key or "").strip()
-    if key and (len(key) > 500 or any(c.isspace() for c in key)):
-        raise ProfileError("That API key does not look right: no spaces, at most 500 characters.")
+    clean_model = url = key = ""
+    if kind:  # the platform default has no model, URL or key of the person's to check
+        clean_model = (model or "").strip()
+        if not clean_model:
+            raise ProfileError("Name the model to use, for example gpt-4o-mini or claude-sonnet-4.")
+        if len(clean_model) > 120:
+            raise ProfileError("That model name is too long.")
+        url = _validate_base_url(base_url)
+        key = (api_key or "").strip()
+        if key and (len(key) > 500 or any(c.isspace() for c in key)):
+            raise ProfileError("That API key does not look right: no spaces, at most 500 characters.")
     with session_scope() as s:
         row = _get_or_create(s, user_id)
-        secret_id = row.api_key_secret_id
-    if key:
-        secret_id = vault.put_secret(user_id, KEY_PURPOSE, key, secret_id=secret_id)
+        old_kind, old_secret = row.provider_kind, row.api_key_secret_id
+    keep = old_secret if kind and kind == old_kind else None
+    if kind and not key and not keep and not url:
+        raise ProfileError("Enter the API key for this provider.")
+    secret_id = vault.put_secret(user_id, KEY_PURPOSE, key, secret_id=keep) if key else keep
     with session_scope() as s:
         row = _get_or_create(s, user_id)
-        row.provider_kind, row.model, row.base_url = kind, clean_model if kind else "", url if kind else ""
+        row.provider_kind, row.model, row.base_url = kind, clean_model, url
         row.api_key_secret_id = secret_id
         row.updated_at = utcnow()
         s.add(row)
+    if old_secret and old_secret != secret_id:  # after the row no longer points at it
+        vault.delete_secret(user_id, old_secret)
     return get_profile(user_id)
 
 
