@@ -84,6 +84,8 @@ class Settings:
     smtp_password: str = field(repr=False, default="")
     smtp_tls: str = "starttls"  # starttls | tls | none
     mail_from: str = "VOPIX <no-reply@localhost>"
+    # Where people can write for help; empty: no text tells them to contact support.
+    support_email: str = ""
 
     @property
     def public_origin(self) -> str:
@@ -150,6 +152,7 @@ def load_settings() -> Settings:
         smtp_password=_env("VOPIX_SMTP_PASSWORD", ""),
         smtp_tls=_choice("VOPIX_SMTP_TLS", "starttls", ("starttls", "tls", "none")),
         mail_from=_env("VOPIX_MAIL_FROM", "VOPIX <no-reply@localhost>"),
+        support_email=_env("VOPIX_SUPPORT_EMAIL", ""),
     )
 
 

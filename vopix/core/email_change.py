@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from vopix.core import action_tokens, password_reset, security_alerts, sessions
+from vopix.core import action_tokens, password_reset, security_alerts, sessions, support
 from vopix.core.accounts import AccountError, email_taken
 from vopix.core.clock import utcnow
 from vopix.core.kinds import TokenPurpose
@@ -109,8 +109,8 @@ def undo(token: str) -> EmailLinkDone:
         assert user.id is not None
         current = user.email
         if current != old:
-            _move(s, user, old, f"Another account uses {old} now, so it cannot be put back. Contact "
-                                "support.")
+            _move(s, user, old, f"Another account uses {old} now, so it cannot be put back."
+                                f"{support.contact_sentence()}")
         # Nothing pending may move the account again.
         action_tokens.revoke_all(s, user.id, TokenPurpose.EMAIL_CONFIRM)
         action_tokens.revoke_all(s, user.id, TokenPurpose.EMAIL_UNDO)

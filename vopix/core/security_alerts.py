@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from vopix.core import action_tokens, clock
+from vopix.core import action_tokens, clock, support
 from vopix.core.clock import utcnow, zone_or_utc
 from vopix.core.kinds import MailKind, NoticeKind, TokenPurpose
 from vopix.core.mail import outbox
@@ -129,7 +129,7 @@ def raise_alert(
     )
     s.add(Notice(user_id=user_id, key=f"security:{kind}:{now.isoformat()}", kind=NoticeKind.SECURITY,
                  level="warning", text=f"{sentence} ({alert.when}, {alert.device}, {alert.ip}) If that was "
-                 "not you, use the link in the mail we sent you.",
+                 f"not you, use the link in the mail we sent you.{support.contact_sentence()}",
                  link="/account"))
     for sink in list(_sinks):
         sink(s, alert)

@@ -245,12 +245,12 @@ def _refuse_over(limits: PlanLimits, used: MonthUsage) -> None:
     if limits.messages_per_month and used.messages >= limits.messages_per_month:
         raise QuotaExceeded(
             f"You have used all {limits.messages_per_month} messages of your {limits.name} plan "
-            f"this month. See plans on the Usage page ({UPGRADE_LINK}) or wait for next month."
+            "this month. See plans on the Usage page or wait for next month."
         )
     if limits.api_calls_per_month and used.api_calls >= limits.api_calls_per_month:
         raise QuotaExceeded(
             f"Your agent has used all {limits.api_calls_per_month} AI calls of your {limits.name} "
-            f"plan this month. See plans on the Usage page ({UPGRADE_LINK}) or wait for next month."
+            "plan this month. See plans on the Usage page or wait for next month."
         )
 
 

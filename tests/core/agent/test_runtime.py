@@ -195,7 +195,10 @@ async def test_over_quota_turn_is_refused_before_the_provider(agent_user, fake_a
     assert used.messages == 2 and used.api_calls == 2 and used.output_tokens > 0
     calls_before = len(fake_ai.requests)
     events = await collect(runtime.run_turn(agent_user, "three"))
-    assert events[-1].kind == "error" and "used all 2 messages" in events[-1].text and "/usage" in events[-1].text
+    assert events[-1].kind == "error" and "used all 2 messages" in events[-1].text
+    # The way to the plans is the quota notice's link, not a path printed in the prose.
+    assert "See plans on the Usage page" in events[-1].text and "/usage" not in events[-1].text
+    assert any(n.kind == "quota" and n.link == "/usage" for n in usage.unread_notices(agent_user))
     assert len(fake_ai.requests) == calls_before
     keys = {n.key.split(":")[2] for n in usage.unread_notices(agent_user)}
     assert keys == {"80", "100"}
