@@ -114,7 +114,14 @@ def page_shell(
     aria-current), then <main> with the page's one <h1>."""
     header = (
         [
-            rx.el.a("Skip to content", href=f"#{MAIN_ID}", class_name="vx-skip"),
+            # Following #main scrolls but leaves focus on the link: move it, so the next Tab
+            # starts inside the page's content.
+            rx.el.a(
+                "Skip to content",
+                href=f"#{MAIN_ID}",
+                on_click=rx.call_script(f"document.getElementById('{MAIN_ID}')?.focus()"),
+                class_name="vx-skip",
+            ),
             rx.el.header(nav(on_log_out, email, active), class_name="vx-header"),
         ]
         if on_log_out is not None

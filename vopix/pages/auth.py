@@ -21,7 +21,7 @@ def signup_page() -> rx.Component:
         rx.el.h1("Create your VOPIX account"),
         rx.el.p("Your own AI agent on the web, Telegram and WhatsApp.", class_name="vx-muted"),
         form(
-            field("Email", "email", type_="email", autocomplete="email", required=True),
+            field("Email", "email", type_="email", autocomplete="email", required=True, auto_focus=True),
             field(
                 "Password",
                 "password",
@@ -47,7 +47,7 @@ def login_page() -> rx.Component:
         rx.el.h1("Log in to VOPIX"),
         rx.el.p("Welcome back: pick up where you left off.", class_name="vx-muted"),
         form(
-            field("Email", "email", type_="email", autocomplete="username", required=True),
+            field("Email", "email", type_="email", autocomplete="username", required=True, auto_focus=True),
             field("Password", "password", type_="password", autocomplete="current-password", required=True),
             alert(AuthFormState.error),
             submit("Log in", AuthFormState.busy),

@@ -284,6 +284,7 @@ def _conversation() -> rx.Component:
             rows=2,
             placeholder="Write to your agent…",
             enter_key_submit=True,
+            auto_focus=True,
             aria_describedby="message-hint",
         ),
         rx.el.div(
@@ -316,6 +317,11 @@ def _conversation() -> rx.Component:
             role="log",
             aria_label="Messages",
             aria_live="polite",
+        ),
+        # Shown by chat.js when text arrives below a reader who scrolled up.
+        rx.el.button(
+            "Jump to latest", id="jump-latest", type="button", hidden=True,
+            class_name="vx-button-quiet vx-button-small vx-jump",
         ),
         rx.script(src="/chat.js"),
         # A client-side tick: new messages from Telegram, WhatsApp or other tabs show up live.
