@@ -48,9 +48,6 @@ class Watch:
 
     def _console(self, message) -> None:
         text = message.text
-        # The app has no favicon: the browser's own request for it is not the policy's doing.
-        if message.type == "error" and message.location.get("url", "").endswith("/favicon.ico"):
-            return
         if message.type == "error" or "Content Security Policy" in text or "Refused to" in text:
             self.problems.append(f"console {message.type}: {text}")
 

@@ -141,7 +141,6 @@ def account_page() -> rx.Component:
             alert(AccountState.password_message, kind="ok"),
             submit("Change password"),
             on_submit=AccountState.change_password,
-            reset_on_submit=True,
             aria_label="Change password",
         ),
         class_name="vx-card",

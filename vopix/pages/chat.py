@@ -334,11 +334,13 @@ def _conversation() -> rx.Component:
 
 
 def _notices() -> rx.Component:
-    return rx.foreach(
+    """One notice area above the chat; folded away it takes a single line, so stacked notices
+    never push the composer below the fold."""
+    listed = rx.foreach(
         ChatState.notices,
         lambda n: rx.el.div(
             rx.el.p(n["text"]),
-            rx.cond(n["link"] != "", rx.el.a("See plans", href=n["link"])),
+            rx.cond(n["link"] != "", rx.el.a(n["label"], href=n["link"])),
             rx.el.button(
                 "Dismiss",
                 on_click=ChatState.dismiss_notice(n["id"]),
@@ -348,6 +350,23 @@ def _notices() -> rx.Component:
             ),
             role="status",
             class_name="vx-notice",
+        ),
+    )
+    count = ChatState.notices.length()
+    return rx.cond(
+        count > 0,
+        rx.el.section(
+            rx.el.button(
+                rx.cond(ChatState.notices_hidden, "Show notices (" + count.to_string() + ")", "Hide notices"),
+                on_click=ChatState.toggle_notices,
+                type="button",
+                aria_expanded=rx.cond(ChatState.notices_hidden, "false", "true"),
+                aria_controls="notice-list",
+                class_name="vx-link-button vx-notices-toggle",
+            ),
+            rx.el.div(listed, id="notice-list", hidden=ChatState.notices_hidden, class_name="vx-notice-list"),
+            aria_label="Notices",
+            class_name="vx-notices",
         ),
     )
 

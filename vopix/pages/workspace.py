@@ -150,7 +150,10 @@ def _files() -> rx.Component:
     confirm = rx.cond(
         WS.confirm_delete != "",
         rx.el.div(
-            rx.el.p("Delete “", WS.confirm_delete, "” and everything in it? This cannot be undone."),
+            rx.el.p(
+                "Delete “", WS.confirm_delete,
+                rx.cond(WS.confirm_delete_folder, "” and everything in it?", "”?"), " This cannot be undone.",
+            ),
             rx.el.div(
                 rx.el.button(
                     "Yes, delete", on_click=WS.delete_confirmed, type="button", class_name="vx-danger"

@@ -11,6 +11,9 @@ from vopix.core.kinds import MailKind
 from vopix.core.mail import preferences
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
+# The ids the account page gives the change-password fields (components.ui.field: name with "-").
+PASSWORD_FIELDS = ("current-password", "new-password", "confirm-password")
+
 
 def _ago(seconds: float) -> str:
     if seconds < 90:
@@ -92,7 +95,7 @@ class AccountState(SessionState):
 
     @rx.event
     @for_user
-    async def change_password(self, user_id: int, form: dict) -> None:
+    async def change_password(self, user_id: int, form: dict) -> Reply:
         self.password_message = self.password_error = ""
         new = str(form.get("new_password", ""))
         if new != str(form.get("confirm_password", "")):
@@ -110,7 +113,9 @@ class AccountState(SessionState):
             return None
         self.password_message = "Password changed." + _signed_out(change.sessions_ended)
         await self._load(user_id)
-        return None
+        # Only a change that went through empties the fields: after an error, what was typed
+        # stays for the person to correct.
+        return [rx.set_value(field_id, "") for field_id in PASSWORD_FIELDS]
 
     @rx.event
     @for_user

@@ -12,12 +12,26 @@ from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
 from vopix.core.agent.history import MessageView
 from vopix.core.clock import local_time
-from vopix.core.kinds import MessageStatus, TurnEventKind
+from vopix.core.kinds import MessageStatus, NoticeKind, TurnEventKind
 from vopix.models import Notice
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsApp"}
 FLUSH_EVERY_S = 0.05  # batch streamed tokens: at most ~20 UI updates a second
+# Where each kind of notice sends the person, and what its link says: the page that lets them
+# act on it, picked by kind (never by the text, which may change or be translated).
+NOTICE_LINKS: dict[NoticeKind, tuple[str, str]] = {
+    NoticeKind.SECURITY: ("/account", "Review sessions"),
+    NoticeKind.QUOTA: ("/usage", "See usage and plans"),
+    NoticeKind.WHATSAPP_WINDOW: ("/channels", "Open Channels"),
+}
+
+
+def notice_row(n: Notice) -> dict[str, str]:
+    """A notice as the chat page shows it; a general notice keeps its own link, if any."""
+    link, label = NOTICE_LINKS.get(n.kind, (n.link, "Open" if n.link else ""))
+    return {"id": str(n.id), "text": n.text, "level": n.level, "kind": str(n.kind), "link": link,
+            "label": label}
 
 
 def message_row(m: MessageView, zone: str) -> dict[str, str]:
@@ -47,6 +61,7 @@ class ChatState(SessionState):
     search_results: list[dict[str, str]] = []
     searched: bool = False
     notices: list[dict[str, str]] = []
+    notices_hidden: bool = False  # the person folded the notice area away
     confirm_delete_conversation: bool = False
     confirm_delete_all: bool = False
     agent_name: str = "Agent"
@@ -70,7 +85,7 @@ class ChatState(SessionState):
         self._show_notices(await asyncio.to_thread(usage.unread_notices, user_id))
 
     def _show_notices(self, rows: list[Notice]) -> None:
-        self.notices = [{"id": str(n.id), "text": n.text, "level": n.level, "link": n.link} for n in rows]
+        self.notices = [notice_row(n) for n in rows]
 
     async def _open(self, user_id: int, conversation_id: int) -> None:
         conv = await asyncio.to_thread(history.get_conversation, user_id, conversation_id)
@@ -387,6 +402,10 @@ class ChatState(SessionState):
         except ValueError:
             return
         self.notices = [n for n in self.notices if n["id"] != notice_id]
+
+    @rx.event
+    def toggle_notices(self) -> None:
+        self.notices_hidden = not self.notices_hidden
 
 
 def _blank(role: str) -> dict[str, str]:

@@ -67,6 +67,7 @@ class WorkspaceState(SessionState):
     preview: bool = False
     renaming: str = ""
     confirm_delete: str = ""
+    confirm_delete_folder: bool = False  # only a folder's question says "and everything in it"
     _zone: str = "UTC"  # the person's time zone, read once per page load
 
     @rx.var
@@ -229,6 +230,7 @@ class WorkspaceState(SessionState):
     def ask_delete(self, path: str) -> None:
         self._clear()
         self.confirm_delete, self.renaming = path, ""
+        self.confirm_delete_folder = any(e["path"] == path and e["kind"] == "folder" for e in self.entries)
 
     @rx.event
     def cancel_delete(self) -> None:
