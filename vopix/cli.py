@@ -125,10 +125,10 @@ def _mail(args: argparse.Namespace) -> int:
         except BadAddress as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        asyncio.run(worker.drain())
+        delivered = asyncio.run(worker.send_now(mail_id))  # only this mail, not the backlog
         [row] = [r for r in outbox.list_outbox(limit=200) if r.id == mail_id]
         host = get_settings().smtp_host
-        where = f"SMTP {host}" if host else str(transport.outbox_dir())
+        where = f"SMTP {host}" if host else (delivered.where if delivered else str(transport.outbox_dir()))
         print(f"mail {mail_id} to {row.to_address}: {row.status} ({where}) {row.last_error}".rstrip())
         return 0 if row.status == "sent" else 1
     folder = transport.outbox_dir()

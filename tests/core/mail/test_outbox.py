@@ -183,3 +183,34 @@ async def test_optional_mail_without_an_unsubscribe_link_is_refused() -> None:
         with pytest.raises(ValueError, match="unsubscribe"):
             outbox.send_mail(to="ada@example.com", kind=kind, template="test", public_url="x")
     assert _rows() == []
+
+
+async def test_the_cli_test_mail_goes_alone_and_a_passing_database_error_does_not_resend(
+    smtp: FakeSMTP, monkeypatch
+) -> None:
+    waiting = _test_mail("waiting@example.com")
+    test_mail = _test_mail("operator@example.com")
+    assert (await worker.send_now(test_mail)) is not None
+    assert [r.rcpt_tos for r in smtp.wait_for(1)] == [["operator@example.com"]]
+    assert {r.id: r.status for r in _rows()} == {waiting: MailStatus.PENDING, test_mail: MailStatus.SENT}
+
+    real_mark_sent, fails = outbox.mark_sent, {"left": 2}
+
+    def flaky_mark_sent(*args, **kwargs):
+        if fails["left"]:
+            fails["left"] -= 1
+            raise OSError("database connection reset")
+        return real_mark_sent(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "mark_sent", flaky_mark_sent)
+    monkeypatch.setattr(asyncio, "sleep", _no_wait)
+    await worker.drain()
+    assert {r.id: r.status for r in _rows()} == {waiting: MailStatus.SENT, test_mail: MailStatus.SENT}
+    assert len(smtp.wait_for(2)) == 2
+
+
+_real_sleep = asyncio.sleep
+
+
+async def _no_wait(seconds: float, *args: object) -> None:
+    await _real_sleep(0)

@@ -127,13 +127,16 @@ def wake() -> None:
             off_wake(fn)
 
 
-def claim(worker_id: str, now: datetime | None = None) -> Claimed | None:
+def claim(worker_id: str, now: datetime | None = None, *, only_id: int | None = None) -> Claimed | None:
+    """The next due mail (or that one mail, `only_id`: the CLI's test mail), now this worker's."""
     moment = now or utcnow()
     stale = moment - LEASE
     claimable = or_(
         and_(_T.c.status == MailStatus.PENDING, _T.c.next_attempt_at <= moment),
         and_(_T.c.status == MailStatus.SENDING, _T.c.claimed_at < stale),
     )
+    if only_id is not None:
+        claimable = and_(claimable, _T.c.id == only_id)
     pick = (
         select(_T.c.id).where(claimable).order_by(_T.c.id).limit(1)
         .with_for_update(skip_locked=True).scalar_subquery()
