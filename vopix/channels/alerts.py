@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from vopix.channels import queue
-from vopix.core import security_alerts
+from vopix.core import claim_loop, security_alerts
 from vopix.core.clock import utcnow
 from vopix.core.kinds import OutboundStatus
 from vopix.db import session_scope
@@ -122,20 +122,17 @@ async def _deliver(claimed: _Claimed) -> None:
         await asyncio.to_thread(queue.mark_failed, item.id, "channel not set up", OutboundStatus.SKIPPED)
 
 
+async def _deliver_or_fail(claimed: _Claimed) -> None:
+    try:
+        await _deliver(claimed)
+    except Exception as exc:  # the provider is down: the mail carries the alert anyway
+        log.warning("alert message %s not sent (%s)", claimed.item.id, type(exc).__name__)
+        await asyncio.to_thread(queue.mark_failed, claimed.item.id, f"error: {type(exc).__name__}")
+
+
 async def deliver_queued(limit: int = 100) -> int:
     """Send the queued alert messages now (the loop below; tests). Returns how many."""
-    done = 0
-    while done < limit:
-        claimed = await asyncio.to_thread(claim_next)
-        if claimed is None:
-            break
-        try:
-            await _deliver(claimed)
-        except Exception as exc:  # the provider is down: the mail carries the alert anyway
-            log.warning("alert message %s not sent (%s)", claimed.item.id, type(exc).__name__)
-            await asyncio.to_thread(queue.mark_failed, claimed.item.id, f"error: {type(exc).__name__}")
-        done += 1
-    return done
+    return await claim_loop.drain(claim_next, _deliver_or_fail, limit)
 
 
 async def run(poll: float = POLL_SECONDS) -> None:

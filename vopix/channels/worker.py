@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from vopix.channels import links, queue, telegram, whatsapp
-from vopix.core import http
+from vopix.core import claim_loop, http
 from vopix.core.jobs import Job, register_job
 from vopix.core.kinds import InboundStatus
 from vopix.settings import get_settings
@@ -91,14 +91,7 @@ async def process(event: queue.Claimed, wid: str) -> None:
 async def drain(wid: str | None = None, *, limit: int = 1000) -> int:
     """Process every claimable event now, one after the other (tests, the CLI)."""
     wid = wid or worker_id()
-    done = 0
-    while done < limit:
-        event = await asyncio.to_thread(queue.claim, wid)
-        if event is None:
-            break
-        await process(event, wid)
-        done += 1
-    return done
+    return await claim_loop.drain(lambda: queue.claim(wid), lambda event: process(event, wid), limit)
 
 
 async def run(concurrency: int = CONCURRENCY, idle_poll: float = IDLE_POLL_SECONDS) -> None:
@@ -106,39 +99,15 @@ async def run(concurrency: int = CONCURRENCY, idle_poll: float = IDLE_POLL_SECON
     global _wake
     _wake = wake = asyncio.Event()
     wid = worker_id()
-    slots = asyncio.Semaphore(concurrency)
-    running: set[asyncio.Task[None]] = set()
-
-    async def one(event: queue.Claimed) -> None:
-        try:
-            await process(event, wid)
-        finally:
-            slots.release()
-
     try:
         unfinished = await asyncio.to_thread(queue.pending_count)
         if unfinished:
             log.info("resuming %s unfinished channel events", unfinished)
-        while True:
-            await slots.acquire()
-            wake.clear()  # a notify() from now on wakes the wait below at once
-            try:
-                event = await asyncio.to_thread(queue.claim, wid)
-            except Exception as exc:
-                log.warning("channel worker could not claim (%s); retrying", type(exc).__name__)
-                event = None
-            if event is None:
-                slots.release()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), idle_poll)
-                continue
-            task = asyncio.create_task(one(event))
-            running.add(task)
-            task.add_done_callback(running.discard)
+        await claim_loop.run(
+            lambda: queue.claim(wid), lambda event: process(event, wid), wake,
+            concurrency=concurrency, idle_poll=idle_poll, name="channel worker",
+        )
     finally:
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
         if _wake is wake:
             _wake = None
 

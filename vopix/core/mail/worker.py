@@ -4,12 +4,12 @@ Every app process runs one (the lifespan); the outbox's claim keeps each mail to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 import uuid
 
+from vopix.core import claim_loop
 from vopix.core.mail import outbox, transport
 
 log = logging.getLogger("vopix.mail")
@@ -63,11 +63,7 @@ async def drain(wid: str | None = None, *, limit: int = 1000) -> int:
     """Send every mail that is due now, one after the other (tests, the CLI); returns how many
     were attempted."""
     wid = wid or worker_id()
-    done = 0
-    while done < limit and (mail := await asyncio.to_thread(outbox.claim, wid)) is not None:
-        await send_one(mail, wid)
-        done += 1
-    return done
+    return await claim_loop.drain(lambda: outbox.claim(wid), lambda mail: send_one(mail, wid), limit)
 
 
 async def run(concurrency: int = 4, idle_poll: float = IDLE_POLL_SECONDS) -> None:
@@ -80,34 +76,10 @@ async def run(concurrency: int = 4, idle_poll: float = IDLE_POLL_SECONDS) -> Non
 
     outbox.on_wake(notify)
     wid = worker_id()
-    slots = asyncio.Semaphore(concurrency)
-    running: set[asyncio.Task[None]] = set()
-
-    async def one(mail: outbox.Claimed) -> None:
-        try:
-            await send_one(mail, wid)
-        finally:
-            slots.release()
-
     try:
-        while True:
-            await slots.acquire()
-            wake.clear()
-            try:
-                mail = await asyncio.to_thread(outbox.claim, wid)
-            except Exception as exc:
-                log.warning("mail worker could not claim (%s); retrying", type(exc).__name__)
-                mail = None
-            if mail is None:
-                slots.release()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), idle_poll)
-                continue
-            task = asyncio.create_task(one(mail))
-            running.add(task)
-            task.add_done_callback(running.discard)
+        await claim_loop.run(
+            lambda: outbox.claim(wid), lambda mail: send_one(mail, wid), wake,
+            concurrency=concurrency, idle_poll=idle_poll, name="mail worker",
+        )
     finally:
         outbox.off_wake(notify)
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
