@@ -10,41 +10,12 @@ import reflex as rx
 
 from vopix.core import usage
 from vopix.core.agent import history, profile, runtime
-from vopix.core.agent.history import MessageView
-from vopix.core.clock import local_time
-from vopix.core.kinds import MessageStatus, NoticeKind, TurnEventKind
+from vopix.core.kinds import MessageStatus, TurnEventKind
 from vopix.models import Notice
+from vopix.state.chat_rows import blank_row, conversation_row, message_row, notice_row, search_row
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
-CHANNEL_LABELS = {"web": "", "telegram": "via Telegram", "whatsapp": "via WhatsApp"}
 FLUSH_EVERY_S = 0.05  # batch streamed tokens: at most ~20 UI updates a second
-# Where each kind of notice sends the person, and what its link says: the page that lets them
-# act on it, picked by kind (never by the text, which may change or be translated).
-NOTICE_LINKS: dict[NoticeKind, tuple[str, str]] = {
-    NoticeKind.SECURITY: ("/account", "Review sessions"),
-    NoticeKind.QUOTA: ("/usage", "See usage and plans"),
-    NoticeKind.WHATSAPP_WINDOW: ("/channels", "Open Channels"),
-}
-
-
-def notice_row(n: Notice) -> dict[str, str]:
-    """A notice as the chat page shows it; a general notice keeps its own link, if any."""
-    link, label = NOTICE_LINKS.get(n.kind, (n.link, "Open" if n.link else ""))
-    return {"id": str(n.id), "text": n.text, "level": n.level, "kind": str(n.kind), "link": link,
-            "label": label}
-
-
-def message_row(m: MessageView, zone: str) -> dict[str, str]:
-    return {
-        "id": str(m.id),
-        "role": m.role,
-        "content": m.content,
-        "channel": CHANNEL_LABELS.get(m.channel, m.channel),
-        "status": m.status,
-        "tool_name": m.tool_name or "",
-        "tool_args": m.tool_args or "",
-        "time": local_time(m.created_at, zone),
-    }
 
 
 class ChatState(SessionState):
@@ -72,9 +43,7 @@ class ChatState(SessionState):
         self._show_conversations(await asyncio.to_thread(history.list_conversations, user_id, limit=30))
 
     def _show_conversations(self, rows: list[history.ConversationView]) -> None:
-        self.conversations = [
-            {"id": str(c.id), "title": c.title, "updated": c.updated_at.isoformat()} for c in rows
-        ]
+        self.conversations = [conversation_row(c) for c in rows]
         self.conversations_more = len(rows) == 30
         if self.current_id and not self.current_title:
             # Display only: a conversation this tab just started shows the title the server gave it.
@@ -116,9 +85,7 @@ class ChatState(SessionState):
             return None
         before = datetime.fromisoformat(self.conversations[-1]["updated"])
         rows = await asyncio.to_thread(history.list_conversations, user_id, before=before, limit=30)
-        self.conversations += [
-            {"id": str(c.id), "title": c.title, "updated": c.updated_at.isoformat()} for c in rows
-        ]
+        self.conversations += [conversation_row(c) for c in rows]
         self.conversations_more = len(rows) == 30
 
     @rx.event
@@ -184,7 +151,7 @@ class ChatState(SessionState):
             return None
         self.error = ""
         self.streaming, self.stop_requested = True, False
-        self.messages.append({**_blank("user"), "content": text})
+        self.messages.append({**blank_row("user"), "content": text})
         return [rx.set_value("message", ""), ChatState.stream_reply(text)]
 
     @rx.event
@@ -258,7 +225,7 @@ class ChatState(SessionState):
             or self.messages[-1]["role"] != "assistant"
             or self.messages[-1]["status"] != MessageStatus.STREAMING
         ):
-            self.messages.append({**_blank("assistant"), "status": MessageStatus.STREAMING})
+            self.messages.append({**blank_row("assistant"), "status": MessageStatus.STREAMING})
         last = self.messages[-1]
         last["content"] += text
         if message_id:
@@ -275,7 +242,7 @@ class ChatState(SessionState):
         elif event.kind == TurnEventKind.TOOL_RESULT:
             self._finish_streaming()
             row = {
-                **_blank("tool"),
+                **blank_row("tool"),
                 "id": str(event.message_id),
                 "content": event.text,
                 "tool_name": str(event.data.get("name", "")),
@@ -293,7 +260,7 @@ class ChatState(SessionState):
         elif event.kind == TurnEventKind.ERROR:
             self._finish_streaming(error=True)
             self.messages.append(
-                {**_blank("notice"), "id": str(event.message_id or ""), "content": event.text}
+                {**blank_row("notice"), "id": str(event.message_id or ""), "content": event.text}
             )
         self.messages = list(self.messages)
 
@@ -378,16 +345,7 @@ class ChatState(SessionState):
     async def search(self, user_id: int, form: dict) -> None:
         self.search_query = str(form.get("query", ""))[:200]
         hits = await asyncio.to_thread(history.search_messages, user_id, self.search_query)
-        self.search_results = [
-            {
-                "conversation_id": str(h.conversation_id),
-                "title": h.conversation_title,
-                "snippet": h.snippet,
-                "role": h.role,
-                "time": local_time(h.created_at, self._zone),
-            }
-            for h in hits
-        ]
+        self.search_results = [search_row(h, self._zone) for h in hits]
         self.searched = True
 
     @rx.event
@@ -407,15 +365,3 @@ class ChatState(SessionState):
     def toggle_notices(self) -> None:
         self.notices_hidden = not self.notices_hidden
 
-
-def _blank(role: str) -> dict[str, str]:
-    return {
-        "id": "",
-        "role": role,
-        "content": "",
-        "channel": "",
-        "status": MessageStatus.COMPLETE,
-        "tool_name": "",
-        "tool_args": "",
-        "time": "",
-    }
