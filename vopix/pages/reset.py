@@ -44,16 +44,21 @@ def forgot_page() -> rx.Component:
     )
 
 
+def _dead_link(problem: rx.Var, retry: str) -> rx.Component:
+    """What a wrong, used or expired link shows: why, and the way to a new one."""
+    return rx.fragment(
+        rx.el.h1("This link does not work"),
+        rx.el.p(problem, role="alert", class_name="vx-error"),
+        _next(retry, "/forgot"),
+        _alt("Log in", "/login"),
+    )
+
+
 def reset_page() -> rx.Component:
     return _auth_page(
         rx.cond(
             ResetState.problem != "",
-            rx.fragment(
-                rx.el.h1("This link does not work"),
-                rx.el.p(ResetState.problem, role="alert", class_name="vx-error"),
-                _next("Send a new link", "/forgot"),
-                _alt("Log in", "/login"),
-            ),
+            _dead_link(ResetState.problem, "Send a new link"),
             rx.cond(
                 ResetState.done,
                 rx.fragment(
@@ -89,12 +94,7 @@ def not_me_page() -> rx.Component:
     return _auth_page(
         rx.cond(
             NotMeState.problem != "",
-            rx.fragment(
-                rx.el.h1("This link does not work"),
-                rx.el.p(NotMeState.problem, role="alert", class_name="vx-error"),
-                _next("Reset my password", "/forgot"),
-                _alt("Log in", "/login"),
-            ),
+            _dead_link(NotMeState.problem, "Reset my password"),
             rx.cond(
                 NotMeState.done,
                 rx.fragment(
