@@ -3,7 +3,10 @@ FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     REFLEX_USE_SYSTEM_BUN=1 REFLEX_TELEMETRY_ENABLED=false REFLEX_CHECK_LATEST_VERSION=false \
     PATH=/app/toolchain/node_modules/.bin:/app/.venv/bin:$PATH PORT=3000
-RUN apt-get update && apt-get install -y --no-install-recommends npm make && rm -rf /var/lib/apt/lists/*
+# bubblewrap (and Debian's python3, the interpreter scripts see inside it) for the script sandbox;
+# the container needs user namespaces allowed by its seccomp profile, or scripts are not offered.
+RUN apt-get update && apt-get install -y --no-install-recommends npm make bubblewrap python3 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt requirements-dev.txt Makefile ./
 COPY toolchain/package.json toolchain/package-lock.json toolchain/

@@ -12,7 +12,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 export PORT
 
-.PHONY: setup run test lint bench migrate clean
+.PHONY: setup run test lint bench migrate clean cluster
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ migrate: setup
 
 run: migrate
 	$(BIN)/reflex run --env prod --single-port
+
+cluster: setup
+	@scripts/cluster.sh
 
 test: setup
 	@scripts/test.sh

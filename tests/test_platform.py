@@ -11,7 +11,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED_TOOLS = {
     "list_files", "read_file", "search_files", "write_file", "append_file", "move_file",
-    "load_skill", "delete_file",
+    "load_skill", "delete_file", "run_script", "run_marked_script",
+    # offered only while GitHub is connected, but registered by every entry point alike
+    "github_list_repos", "github_list_issues", "github_search_issues", "github_read_issue",
+    "github_create_issue", "github_comment", "slack_list_channels", "slack_read_channel", "slack_post_message",
+    "gmail_search", "gmail_read", "gmail_read_thread", "gmail_draft_reply", "gmail_send",
+    "preview_task_schedule", "create_task", "list_tasks", "update_task", "pause_task", "resume_task", "delete_task",
 }
 
 
@@ -41,7 +46,9 @@ def test_importing_modules_registers_nothing() -> None:
 def test_the_app_every_cli_command_and_the_telegram_poller_offer_the_same_agent() -> None:
     app = _run("import vopix.vopix; " + DESCRIBE)
     assert set(app["tools"]) == EXPECTED_TOOLS
-    assert app["prompt_sections"] == ["vopix.core.workspace.skills.prompt_section"]
+    assert app["prompt_sections"] == [
+        "vopix.core.workspace.skills.prompt_section", "vopix.core.workspace.run_tool.prompt_section",
+    ]
     assert app["user_created_hooks"] == [
         "vopix.core.agent.profile.create_profile", "vopix.core.workspace.seed.seed_workspace",
     ]

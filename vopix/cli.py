@@ -10,6 +10,9 @@ import sys
 from vopix import db, platform
 from vopix.channels.commands import add_commands as add_channel_commands
 from vopix.core import log_scrub
+from vopix.core.backup import add_commands as add_backup_commands
+from vopix.core.billing.commands import add_commands as add_billing_commands
+from vopix.core.privacy.staff_commands import add_commands as add_staff_commands
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "plugins", help="list the agent tools, prompt sections, hooks and jobs plugged in"
     ).set_defaults(fn=_plugins)
     add_channel_commands(sub)
+    add_billing_commands(sub)
+    add_staff_commands(sub)
+    add_backup_commands(sub)
     return parser
 
 

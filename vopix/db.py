@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from vopix.settings import get_settings
@@ -81,6 +84,28 @@ def core(session: Session) -> Connection:
     execution machinery). Pending ORM changes are flushed first, as session.execute would."""
     session.flush()
     return session.connection()
+
+
+_sqlite_writers = threading.Lock()
+
+
+@contextmanager
+def ingest_transaction() -> Iterator[Connection]:
+    """A short Core write transaction for webhook ingest. SQLite has one writer: this process's
+    ingest threads queue on a lock instead of colliding in SQLite's busy handler, whose sleeps
+    (up to 100 ms) would make the latency tail."""
+    engine = get_engine()
+    lock = _sqlite_writers if engine.dialect.name == "sqlite" else nullcontext()
+    with lock, engine.begin() as conn:
+        yield conn
+
+
+@functools.cache
+def insert_ignoring_duplicates(table: Any, unique: tuple[str, ...], dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING the new rows' first key column."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    key = next(iter(table.primary_key.columns))
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(key)
 
 
 def ping() -> bool:

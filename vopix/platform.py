@@ -21,13 +21,23 @@ def install() -> None:
         if _installed:
             return
         from vopix.channels import alerts, worker
-        from vopix.core import hooks, mail, workspace
+        from vopix.core import billing, hooks, integrations, mail, workspace
+        from vopix.core import tasks as scheduled_tasks
         from vopix.core.agent import profile
+        from vopix.core.privacy import export as privacy_export
+        from vopix.core.privacy import policy as privacy_policy
+        from vopix.core.privacy import purge as privacy_purge
 
         hooks.on_user_created(profile.create_profile)  # first: the account's agent
         workspace.install()
         mail.install()
+        billing.install()
+        integrations.install()
         worker.install()
+        scheduled_tasks.install()  # reminders and scheduled tasks: the agent's tools (issue 13)
+        privacy_export.install()  # the export's parts (register_export_part) and its expiry job
+        privacy_policy.install()  # resumes policy notice mails stopped half-way
+        privacy_purge.install()  # the purge of deleted accounts once their grace period ends
         alerts.install()  # security alerts also go to the linked chats
         _installed = True
 

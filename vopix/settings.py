@@ -24,6 +24,13 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _int_between(name: str, default: int, low: int, high: int, why: str) -> int:
+    value = _int(name, default)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high} ({why}), got {value}")
+    return value
+
+
 def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = _env(name, default).strip().lower()
     if value not in allowed:
@@ -33,6 +40,19 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
 
 def _bool(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _pairs(name: str) -> dict[str, str]:
+    """`a=x,b=y` as {"a": "x", "b": "y"}."""
+    out: dict[str, str] = {}
+    for item in _env(name, "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{name} must look like plan=price_id,plan=price_id, got {item.strip()!r}")
+        out[key.strip()] = value.strip()
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,32 @@ class Settings:
     mail_from: str = "VOPIX <no-reply@localhost>"
     # Where people can write for help; empty: no text tells them to contact support.
     support_email: str = ""
+    # Days a deleted account can still be restored; the purge follows (privacy: within 30 days).
+    deletion_grace_days: int = 7
+    # Minutes a task occurrence missed (downtime) may run late; older ones are recorded missed.
+    task_grace_minutes: int = 15
+    # Billing (issue: billing). No secret key: billing is off and everyone stays on their plan.
+    stripe_secret_key: str = field(repr=False, default="")
+    stripe_webhook_secret: str = field(repr=False, default="")
+    stripe_api_base_url: str = "https://api.stripe.com"
+    stripe_prices: dict[str, str] = field(default_factory=dict)  # plan id -> Stripe price id
+    # Integrations (issue: integrations). No client id: the service is connected with a pasted
+    # token where it allows one (GitHub, Slack), or not offered (Google).
+    github_client_id: str = ""
+    github_client_secret: str = field(repr=False, default="")
+    github_base_url: str = "https://github.com"
+    github_api_base_url: str = "https://api.github.com"
+    slack_client_id: str = ""
+    slack_client_secret: str = field(repr=False, default="")
+    slack_base_url: str = "https://slack.com"
+    google_client_id: str = ""
+    google_client_secret: str = field(repr=False, default="")
+    google_auth_base_url: str = "https://accounts.google.com"
+    google_oauth2_base_url: str = "https://oauth2.googleapis.com"
+    gmail_api_base_url: str = "https://gmail.googleapis.com"
+    # Scripts run in bubblewrap (issue 16): the bwrap binary and the interpreter seen inside.
+    sandbox_bwrap: str = "/usr/bin/bwrap"
+    sandbox_python: str = "/usr/bin/python3"
 
     @property
     def public_origin(self) -> str:
@@ -153,6 +199,30 @@ def load_settings() -> Settings:
         smtp_tls=_choice("VOPIX_SMTP_TLS", "starttls", ("starttls", "tls", "none")),
         mail_from=_env("VOPIX_MAIL_FROM", "VOPIX <no-reply@localhost>"),
         support_email=_env("VOPIX_SUPPORT_EMAIL", ""),
+        deletion_grace_days=_int_between(
+            "VOPIX_DELETION_GRACE_DAYS", 7, 0, 23, "the purge must follow a deletion within 30 days"
+        ),
+        task_grace_minutes=_int_between(
+            "VOPIX_TASK_GRACE_MINUTES", 15, 0, 24 * 60, "a late run must still be worth running"
+        ),
+        stripe_secret_key=_env("VOPIX_STRIPE_SECRET_KEY", ""),
+        stripe_webhook_secret=_env("VOPIX_STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base_url=_env("VOPIX_STRIPE_API_BASE_URL", "https://api.stripe.com").rstrip("/"),
+        stripe_prices=_pairs("VOPIX_STRIPE_PRICES"),
+        github_client_id=_env("VOPIX_GITHUB_CLIENT_ID", ""),
+        github_client_secret=_env("VOPIX_GITHUB_CLIENT_SECRET", ""),
+        github_base_url=_env("VOPIX_GITHUB_BASE_URL", "https://github.com").rstrip("/"),
+        github_api_base_url=_env("VOPIX_GITHUB_API_BASE_URL", "https://api.github.com").rstrip("/"),
+        slack_client_id=_env("VOPIX_SLACK_CLIENT_ID", ""),
+        slack_client_secret=_env("VOPIX_SLACK_CLIENT_SECRET", ""),
+        slack_base_url=_env("VOPIX_SLACK_BASE_URL", "https://slack.com").rstrip("/"),
+        google_client_id=_env("VOPIX_GOOGLE_CLIENT_ID", ""),
+        google_client_secret=_env("VOPIX_GOOGLE_CLIENT_SECRET", ""),
+        google_auth_base_url=_env("VOPIX_GOOGLE_AUTH_BASE_URL", "https://accounts.google.com").rstrip("/"),
+        google_oauth2_base_url=_env("VOPIX_GOOGLE_OAUTH2_BASE_URL", "https://oauth2.googleapis.com").rstrip("/"),
+        gmail_api_base_url=_env("VOPIX_GMAIL_API_BASE_URL", "https://gmail.googleapis.com").rstrip("/"),
+        sandbox_bwrap=_env("VOPIX_SANDBOX_BWRAP", "/usr/bin/bwrap"),
+        sandbox_python=_env("VOPIX_SANDBOX_PYTHON", "/usr/bin/python3"),
     )
 
 

@@ -23,23 +23,6 @@ with warnings.catch_warnings():
 COOKIE = sessions.COOKIE_NAME
 
 
-@pytest.fixture
-def client() -> TestClient:
-    return TestClient(build_api(), base_url="http://testserver")
-
-
-@pytest.fixture
-def person(make_user):
-    """A logged-in person: (user_id, cookie header)."""
-
-    def make() -> tuple[int, dict[str, str]]:
-        user_id, _, _ = make_user()
-        token, _ = sessions.start_session(user_id)
-        return user_id, {"cookie": f"{COOKIE}={token}"}
-
-    return make
-
-
 def _get(client: TestClient, url: str, headers: dict[str, str] | None = None, **params: str):
     client.cookies.clear()
     return client.get(url, params=params, headers=headers or {})

@@ -10,13 +10,20 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+if TYPE_CHECKING:
+    from tests.browser._stripe_relay import WebhookRelay
+    from tests.fakes.github import FakeGitHub
+    from tests.fakes.stripe import FakeStripeAPI
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VOPIX_CHROMIUM", "/usr/bin/chromium")
+TASK_CLOCK_FILE = Path(f"/tmp/vopix-task-clock-{os.getpid()}")  # seconds the task workers run ahead
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,7 +35,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-AT_HOME = re.compile(r"^https?://[^/]+/?$")
+# A loaded CI machine (two database passes, other builds) can take more than Playwright's 5 s
+# default for a state round trip; a passing check returns as soon as it holds, so only a failure
+# waits the longer time.
+expect.set_options(timeout=15_000)
+
+AT_HOME = re.compile(r"^https?://[^/]+/chat/?$")  # where a logged-in person starts
 AT_LOGIN = re.compile(r"/login/?$")
 
 
@@ -67,10 +79,63 @@ def smtp():
         yield server
 
 
+# What the browser tests' Stripe sells: Pro and Team, monthly, in euros.
+STRIPE_PRICES = {
+    "price_pro": {"unit_amount": 1200, "currency": "eur", "product_name": "Pro"},
+    "price_team": {"unit_amount": 3900, "currency": "eur", "product_name": "Team"},
+}
+
+
 @pytest.fixture(scope="session")
-def server_env(channel_fakes: dict, smtp) -> dict[str, str]:
+def fake_stripe() -> Iterator[FakeStripeAPI]:
+    """A stateful fake of Stripe on a loopback port (API, Checkout, portal, hosted invoices)
+    that the app server bills through: billing is on for every browser test."""
+    from tests.fakes.stripe import FakeStripeAPI
+
+    with FakeStripeAPI(prices=STRIPE_PRICES) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def webhook_relay(app_url: str) -> Iterator[WebhookRelay]:
+    """Forwards the fake's signed events, in order and asynchronously as Stripe does, to the
+    running app's webhook; `delivered()` waits for them and gives the app's answers."""
+    from tests.browser._stripe_relay import WebhookRelay
+
+    with WebhookRelay(f"{app_url}/api/stripe/webhook") as relay:
+        yield relay
+
+
+@pytest.fixture(scope="session")
+def stripe_webhooks(fake_stripe: FakeStripeAPI, webhook_relay: WebhookRelay) -> Iterator[FakeStripeAPI]:
+    """The fake Stripe, now sending every new event, signed, towards the running app's webhook
+    (through `webhook_relay`)."""
+    fake_stripe.deliver_to(webhook_relay.url)
+    yield fake_stripe
+    fake_stripe.deliver_to(None)
+
+
+BROWSER_GITHUB_REPO = "octocat/hello"  # the repository the fake GitHub's octocat owns
+
+
+@pytest.fixture(scope="session")
+def fake_github() -> Iterator[FakeGitHub]:
+    """A fake of github.com (OAuth app consent) and api.github.com on a loopback port, with an
+    OAuth app set up: the app server's GitHub integration signs in through it. Whoever clicks
+    "Authorize" there is its "octocat", who owns BROWSER_GITHUB_REPO."""
+    from tests.fakes.github import FakeGitHub
+
+    with FakeGitHub() as fake:
+        fake.add_repo(BROWSER_GITHUB_REPO, issues=[{"title": "Crash on start", "labels": ["bug"]}])
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    channel_fakes: dict, smtp, fake_stripe: FakeStripeAPI, fake_github: FakeGitHub
+) -> dict[str, str]:
     """Extra environment for the app server; browser test modules may extend it. The chat
-    channels and mail always point at the session's loopback fakes."""
+    channels, mail, Stripe and GitHub always point at the session's loopback fakes."""
     telegram, whatsapp = channel_fakes["telegram"], channel_fakes["whatsapp"]
     return {
         "VOPIX_SMTP_HOST": "127.0.0.1",
@@ -88,6 +153,15 @@ def server_env(channel_fakes: dict, smtp) -> dict[str, str]:
         "VOPIX_WHATSAPP_VERIFY_TOKEN": "browser-verify-token",
         "VOPIX_WHATSAPP_TEMPLATE_NAME": "vopix_reply_waiting",
         "VOPIX_WHATSAPP_API_BASE_URL": whatsapp.url,
+        "VOPIX_STRIPE_SECRET_KEY": fake_stripe.api_key,
+        "VOPIX_STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+        "VOPIX_STRIPE_API_BASE_URL": fake_stripe.url,
+        "VOPIX_STRIPE_PRICES": "pro=price_pro,team=price_team",
+        "VOPIX_GITHUB_CLIENT_ID": fake_github.client_id,
+        "VOPIX_GITHUB_CLIENT_SECRET": fake_github.client_secret,
+        "VOPIX_GITHUB_BASE_URL": fake_github.url,
+        "VOPIX_GITHUB_API_BASE_URL": fake_github.url,
+        "VOPIX_TASK_CLOCK_FILE": str(TASK_CLOCK_FILE),  # test_tasks.py moves the task workers' clock
     }
 
 
@@ -143,16 +217,6 @@ def app_url(migrated_database: str, server_env: dict[str, str], tmp_path_factory
         log.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def context(browser, app_url: str):
     ctx = browser.new_context(base_url=app_url)
@@ -182,3 +246,24 @@ def log_in(page, email: str, password: str) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture(scope="module")
+def provider():
+    """A scripted fake AI provider for one test module (tests/fakes/ai_provider.py)."""
+    from tests.fakes.ai_provider import FakeAIProvider
+
+    with FakeAIProvider() as fake:
+        yield fake
+
+
+def point_agent_at(page, provider) -> None:
+    """Save an OpenAI-compatible provider pointing at the fake, as a person would."""
+    page.goto("/settings")
+    form = page.get_by_role("form", name="AI provider")
+    form.get_by_label("Provider").select_option(label="OpenAI-compatible")
+    form.get_by_label("Model").fill("fake-model")
+    form.get_by_label("Base URL (optional)").fill(provider.openai_base_url)
+    form.get_by_label("API key").fill("sk-browser-test-key-5678")
+    form.get_by_role("button", name="Save provider").click()
+    expect(page.get_by_text("AI provider saved: OpenAI-compatible.")).to_be_visible()

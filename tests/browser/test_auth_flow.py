@@ -63,7 +63,7 @@ def test_log_out_then_wrong_password_then_log_in(context, page) -> None:
     page.get_by_role("button", name="Log out", exact=True).click()
     page.wait_for_url(AT_LOGIN)
     assert context.cookies() == []
-    page.goto("/")
+    page.goto("/chat")
     page.wait_for_url(AT_LOGIN)
 
     log_in(page, email, "not-my-password-1")

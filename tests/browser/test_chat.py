@@ -109,7 +109,7 @@ def test_usage_page_shows_figures_and_a_chart(page, provider) -> None:
     expect(page.get_by_text("1 of 300 used")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("Chart of daily messages"))).to_be_visible()
     expect(page.locator(".recharts-bar-rectangle").first).to_be_attached()
-    expect(page.get_by_role("table", name="Plans")).to_contain_text("(your plan)")
+    expect(page.get_by_role("link", name="See plans and billing")).to_have_attribute("href", "/billing")
 
 
 def test_scrolling_up_fetches_older_messages(page) -> None:

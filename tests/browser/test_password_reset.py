@@ -70,7 +70,7 @@ def test_forgot_password_mail_link_new_password_then_log_in(browser, app_url: st
     page.goto(link.group(0))
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
     expect(page.get_by_role("link", name="Send a new link")).to_have_attribute("href", "/forgot")
-    signed_in.goto("/")
+    signed_in.goto("/chat")
     signed_in.wait_for_url(AT_LOGIN)
     before.close()
     ctx.close()

@@ -32,13 +32,13 @@ def test_notices_share_one_foldable_area_and_link_where_the_person_can_act(page)
     usage.add_notice(user_id, f"s{mark}", "The password of your account was changed.",
                      kind=NoticeKind.SECURITY, level="warning", link="/account")
     usage.add_notice(user_id, f"q{mark}", "You have used 80% of this month's 100 messages. Upgrade for more.",
-                     kind=NoticeKind.QUOTA, level="warning", link="/usage")
+                     kind=NoticeKind.QUOTA, level="warning", link="/billing")
     usage.add_notice(user_id, f"w{mark}", "Your agent could not reply freely on WhatsApp.",
                      kind=NoticeKind.WHATSAPP_WINDOW, level="warning", link="/channels")
     page.goto("/chat")
     area = page.get_by_role("region", name="Notices")
     expect(area.get_by_role("status")).to_have_count(3)
-    for label, href in (("Review sessions", "/account"), ("See usage and plans", "/usage"),
+    for label, href in (("Review sessions", "/account"), ("See plans and billing", "/billing"),
                         ("Open Channels", "/channels")):
         expect(area.get_by_role("link", name=label, exact=True)).to_have_attribute("href", href)
     expect(area.get_by_role("link", name="See plans", exact=True)).to_have_count(0)

@@ -26,7 +26,7 @@ def test_set_webhook_command_registers_the_url_and_secret(channels_env, settings
     assert main(["telegram", "set-webhook"]) == 0
     assert fake.webhook["url"] == "https://vopix.example.com/api/telegram/webhook"
     assert fake.webhook["secret_token"] == TELEGRAM_SECRET
-    assert fake.webhook["allowed_updates"] == ["message"]
+    assert fake.webhook["allowed_updates"] == ["message", "callback_query"]  # presses on buttons too
     assert "api/telegram/webhook" in capsys.readouterr().out
     assert main(["telegram", "info"]) == 0
     assert "https://vopix.example.com/api/telegram/webhook" in capsys.readouterr().out

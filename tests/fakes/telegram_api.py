@@ -10,6 +10,10 @@ Usage::
         assert fake.calls_to("sendMessage")[0]["text"] == "hi"
         fake.push_update(make_text_update(1, 42, "hello"))   # served by getUpdates
         fake.fail_next("sendMessage", times=1)               # 429 retry_after=1
+        await bot.send_message(42, "Delete?", reply_markup=keyboard)   # inline keyboard
+        update = fake.press(2, 42, msg.message_id, "Confirm")  # a press on one of its buttons
+        # answerCallbackQuery accepts the ids the fake issued, once each; editMessageText and
+        # editMessageReplyMarkup change the stored message (fake.message(chat, id))
 
 Methods are served at ``/bot<TOKEN>/<method>`` (GET query, JSON, urlencoded or
 multipart bodies, as python-telegram-bot sends them). Responses follow the real API:
@@ -21,7 +25,6 @@ units after entity parsing) is enforced.
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import re
@@ -31,7 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes._http import LoopbackServer, Request, Response
+from tests.fakes._telegram_wire import ApiError as _ApiError
+from tests.fakes._telegram_wire import html_to_plain, inline_keyboard, message_text
 from tests.fakes.telegram_updates import (
+    make_callback_query,
     make_document_update,
     make_photo_update,
     make_start_update,
@@ -42,6 +48,8 @@ from tests.fakes.telegram_updates import (
 __all__ = [
     "Call",
     "FakeTelegramAPI",
+    "html_to_plain",
+    "make_callback_query",
     "make_document_update",
     "make_photo_update",
     "make_start_update",
@@ -54,34 +62,19 @@ _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 _FILE_PATH = re.compile(r"^/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
 _STRING_PARAMS = frozenset(
     {"text", "caption", "parse_mode", "url", "secret_token", "action", "file_id",
-     "ip_address", "description", "short_description", "name", "language_code"}
+     "ip_address", "description", "short_description", "name", "language_code",
+     "callback_query_id", "inline_message_id"}
 )
 _CHAT_ACTIONS = frozenset(
     {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
      "upload_voice", "upload_document", "choose_sticker", "find_location",
      "record_video_note", "upload_video_note"}
 )
-_HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-     "a", "code", "pre", "blockquote", "tg-emoji"}
-)
-_HTML_TOKEN = re.compile(
-    r"<(?P<end>/?)(?P<tag>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>[^<>]*)>"
-    r"|&(?P<entity>lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});"
-    r"|(?P<bad>[<&])"
-)
-
 
 @dataclass(frozen=True)
 class Call:
     method: str
     params: dict[str, Any]
-
-
-class _ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.retry_after = code, description, retry_after
 
 
 def _decode_param(key: str, value: Any) -> Any:
@@ -91,41 +84,6 @@ def _decode_param(key: str, value: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return value
-
-
-def html_to_plain(text: str) -> str:
-    """Validate Telegram HTML and return the visible text (raises _ApiError 400)."""
-    out: list[str] = []
-    stack: list[str] = []
-    pos = 0
-    for m in _HTML_TOKEN.finditer(text):
-        out.append(text[pos : m.start()])
-        pos = m.end()
-        offset = len(text[: m.start()].encode("utf-8"))
-        if m.group("bad") == "<":
-            raise _ApiError(400, "Bad Request: can't parse entities: Unsupported start tag"
-                                 f" at byte offset {offset}")
-        if m.group("bad") == "&":
-            raise _ApiError(400, "Bad Request: can't parse entities: Character '&' is reserved"
-                                 f" at byte offset {offset}")
-        if m.group("entity"):
-            out.append(html.unescape(m.group(0)))
-            continue
-        tag = m.group("tag").lower()
-        if tag not in _HTML_TAGS:
-            kind = "end" if m.group("end") else "start"
-            raise _ApiError(400, f'Bad Request: can\'t parse entities: Unsupported {kind} tag '
-                                 f'"{tag}" at byte offset {offset}')
-        if not m.group("end"):
-            stack.append(tag)
-        elif not stack or stack.pop() != tag:
-            raise _ApiError(400, "Bad Request: can't parse entities: Unexpected end tag"
-                                 f" at byte offset {offset}")
-    if stack:
-        raise _ApiError(400, "Bad Request: can't parse entities: Can't find end tag"
-                             f' corresponding to start tag "{stack[-1]}"')
-    out.append(text[pos:])
-    return "".join(out)
 
 
 class FakeTelegramAPI(LoopbackServer):
@@ -155,6 +113,10 @@ class FakeTelegramAPI(LoopbackServer):
         self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
         self._message_ids = itertools.count(1)
         self._cond = threading.Condition()
+        # Every message the bot sent, as it is now (edits applied), by (chat id, message id).
+        self._messages: dict[tuple[int | str, int], dict[str, Any]] = {}
+        self._issued_queries: set[str] = set()  # callback query ids a press made
+        self.answered_queries: dict[str, dict[str, Any]] = {}  # id -> answerCallbackQuery params
 
     # ------------------------------------------------------------------ test controls
 
@@ -204,6 +166,43 @@ class FakeTelegramAPI(LoopbackServer):
         """Make ``getFile(file_id)`` succeed and the file downloadable."""
         with self._cond:
             self._files[file_id] = (file_path or f"documents/file_{len(self._files)}", content)
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """A message the bot sent, as the chat shows it now (edits applied)."""
+        with self._cond:
+            return dict(self._messages[(chat_id, message_id)])
+
+    def messages_in(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in a chat as it shows them now, oldest first."""
+        with self._cond:
+            return [dict(m) for (chat, _), m in sorted(self._messages.items(), key=lambda kv: kv[0][1])
+                    if chat == chat_id]
+
+    @staticmethod
+    def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The inline keyboard buttons of a message, row after row ([] when it has none)."""
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        return [button for row in rows for button in row]
+
+    def press(
+        self, update_id: int, chat_id: int, message_id: int, button_text: str, *, user_id: int | None = None
+    ) -> dict[str, Any]:
+        """The update Telegram sends when the person presses the button labelled
+        `button_text` under the bot's message (which must still show it); its query id may
+        then be answered once."""
+        message = self.message(chat_id, message_id)
+        [button] = [b for b in self.buttons(message) if b.get("text") == button_text] or [None]
+        if button is None:
+            raise AssertionError(f"no button {button_text!r} under message {message_id}")
+        extra = {"user_id": user_id} if user_id is not None else {}
+        update = make_callback_query(update_id, chat_id, button["callback_data"], message=message, **extra)
+        self.issue_callback(update)
+        return update
+
+    def issue_callback(self, update: dict[str, Any]) -> None:
+        """Accept answerCallbackQuery for this hand-built callback update (once)."""
+        with self._cond:
+            self._issued_queries.add(update["callback_query"]["id"])
 
     def block_chat(self, chat_id: int) -> None:
         """Further sends to ``chat_id`` fail with 403 'bot was blocked by the user'."""
@@ -282,36 +281,68 @@ class FakeTelegramAPI(LoopbackServer):
             raise _ApiError(400, "Bad Request: chat not found")
         return chat_id
 
-    def _message(self, chat_id: int | str, text: str) -> dict[str, Any]:
+    def _message(self, chat_id: int | str, text: str, markup: dict[str, Any] | None = None) -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": "private", "first_name": "Ada"}
         if isinstance(chat_id, str):
             chat = {"id": -1001234567890, "type": "channel", "title": chat_id.lstrip("@")}
-        return {
+        message = {
             "message_id": next(self._message_ids), "from": self.bot_user, "chat": chat,
             "date": int(time.time()), "text": text,
         }
+        if markup:
+            message["reply_markup"] = markup
+        with self._cond:
+            self._messages[(chat_id, message["message_id"])] = message
+        return dict(message)
+
+    def _sent(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The bot's own message that an edit names."""
+        key = (self._chat_id(params), params.get("message_id"))
+        with self._cond:
+            message = self._messages.get(key)  # type: ignore[arg-type]
+        if message is None:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    def _edit(self, message: dict[str, Any], text: str, markup: dict[str, Any] | None) -> dict[str, Any]:
+        if text == message["text"] and markup == message.get("reply_markup"):
+            raise _ApiError(400, "Bad Request: message is not modified: specified new message content"
+                                 " and reply markup are exactly the same as a current content and"
+                                 " reply markup of the message")
+        with self._cond:
+            message["text"], message["edit_date"] = text, int(time.time())
+            message.pop("reply_markup", None)
+            if markup:
+                message["reply_markup"] = markup
+            return dict(message)
 
     def _m_getme(self, params: dict[str, Any]) -> tuple[Any, str | None]:
         return self.bot_user, None
 
     def _m_sendmessage(self, params: dict[str, Any]) -> tuple[Any, str | None]:
         chat_id = self._chat_id(params)
-        text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        parse_mode = str(params.get("parse_mode") or "")
-        plain = html_to_plain(text) if parse_mode.upper() == "HTML" else text
-        if not plain.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        if len(plain.encode("utf-16-le", errors="surrogatepass")) // 2 > 4096:
-            raise _ApiError(400, "Bad Request: message is too long")
-        return self._message(chat_id, plain), None
+        plain = message_text(params)
+        return self._message(chat_id, plain, inline_keyboard(params)), None
 
     def _m_editmessagetext(self, params: dict[str, Any]) -> tuple[Any, str | None]:
-        result, _ = self._m_sendmessage(params)
-        result["message_id"] = params.get("message_id", result["message_id"])
-        result["edit_date"] = int(time.time())
-        return result, None
+        """A new text; the inline keyboard is what the call passes (none: removed)."""
+        message = self._sent(params)
+        return self._edit(message, message_text(params), inline_keyboard(params)), None
+
+    def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> tuple[Any, str | None]:
+        message = self._sent(params)
+        return self._edit(message, message["text"], inline_keyboard(params)), None
+
+    def _m_answercallbackquery(self, params: dict[str, Any]) -> tuple[Any, str | None]:
+        query_id = str(params.get("callback_query_id") or "")
+        if len(str(params.get("text") or "")) > 200:
+            raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        with self._cond:
+            if query_id not in self._issued_queries or query_id in self.answered_queries:
+                raise _ApiError(400, "Bad Request: query is too old and response timeout expired"
+                                     " or query ID is invalid")
+            self.answered_queries[query_id] = params
+        return True, None
 
     def _m_sendchataction(self, params: dict[str, Any]) -> tuple[Any, str | None]:
         self._chat_id(params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -179,3 +180,46 @@ def make_document_update(
         update_id, chat_id, user_id=user_id, first_name=first_name, username=None,
         message_id=message_id, date=date, chat_type="private", fields=fields,
     )
+
+
+def make_callback_query(
+    update_id: int,
+    chat_id: int,
+    data: str,
+    *,
+    message: dict[str, Any] | None = None,
+    message_id: int = 1,
+    text: str = "Delete README.md?",
+    query_id: str | None = None,
+    user_id: int = DEFAULT_USER_ID,
+    first_name: str = DEFAULT_FIRST_NAME,
+    username: str | None = None,
+    bot_user: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A press on an inline keyboard button, as Telegram delivers it: ``callback_query`` with
+    the presser, the bot's message that carries the button (``message``, or a minimal one
+    built from ``message_id``/``text``), a ``chat_instance`` and the button's ``data``.
+    ``query_id`` is the id to pass to answerCallbackQuery (random by default: tests that use
+    the fake server let it issue ids, see FakeTelegramAPI.press)."""
+    if message is None:
+        chat: dict[str, Any] = {"id": chat_id, "type": "private", "first_name": first_name}
+        if username:
+            chat["username"] = username
+        message = {
+            "message_id": message_id,
+            "from": bot_user or {"id": 7_000_000_001, "is_bot": True, "first_name": "VOPIX Test",
+                                 "username": "vopix_test_bot"},
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        }
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": query_id or str(random.randrange(10**17, 10**19)),
+            "from": _user(user_id, first_name, username),
+            "message": message,
+            "chat_instance": str(-random.randrange(10**17, 10**19)),
+            "data": data,
+        },
+    }

@@ -13,6 +13,10 @@ Usage::
 
     body, headers = signed_delivery(make_text_webhook("wamid.X", "15551234567", "hello",
                                                       "109876543210"), app_secret)
+
+Interactive "button" messages (up to 3 reply buttons) are checked as the Cloud API checks them
+and recorded in ``sent``; ``fake.press(number, "Confirm")`` builds the webhook of a tap on a
+button of the last one sent to that number (``make_button_reply_webhook``).
 """
 
 from __future__ import annotations
@@ -23,15 +27,30 @@ import json
 import re
 import secrets
 import threading
-import time
-from datetime import datetime
 from typing import Any
 
 from tests.fakes._http import LoopbackServer, Request, Response
+from tests.fakes.whatsapp_webhooks import (
+    _WINDOW_DETAILS,
+    DEFAULT_DISPLAY_NUMBER,
+    DEFAULT_PHONE_NUMBER_ID,
+    DEFAULT_WABA_ID,
+    make_audio_webhook,
+    make_button_reply_webhook,
+    make_image_webhook,
+    make_status_webhook,
+    make_text_webhook,
+    sign,
+    signed_delivery,
+)
 
 __all__ = [
+    "DEFAULT_DISPLAY_NUMBER",
+    "DEFAULT_PHONE_NUMBER_ID",
+    "DEFAULT_WABA_ID",
     "FakeWhatsAppAPI",
     "make_audio_webhook",
+    "make_button_reply_webhook",
     "make_image_webhook",
     "make_status_webhook",
     "make_text_webhook",
@@ -40,16 +59,9 @@ __all__ = [
 ]
 
 DEFAULT_ACCESS_TOKEN = "EAAGfakeAccessTokenForTests"
-DEFAULT_PHONE_NUMBER_ID = "109876543210987"
-DEFAULT_WABA_ID = "102290129340398"
-DEFAULT_DISPLAY_NUMBER = "15550009999"
 _MESSAGES_PATH = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<pnid>[0-9]+)/messages$")
 _MEDIA_PATH = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<media_id>[0-9A-Za-z_.-]+)$")
 _DOWNLOAD_PATH = re.compile(r"^/media-download/(?P<media_id>[0-9A-Za-z_.-]+)$")
-_WINDOW_DETAILS = (
-    "Message failed to send because more than 24 hours have passed since the customer "
-    "last replied to this number."
-)
 
 
 def _graph_error(status: int, code: int, message: str, details: str | None = None) -> Response:
@@ -125,6 +137,25 @@ class FakeWhatsAppAPI(LoopbackServer):
     def texts_to(self, number: str) -> list[str]:
         return [m["text"]["body"] for m in self.sent if m["to"] == number and m["type"] == "text"]
 
+    def interactive_to(self, number: str) -> list[dict[str, Any]]:
+        """The interactive messages accepted for ``number`` (with their ``_wamid``), in order."""
+        return [m for m in self.sent if m["to"] == number and m["type"] == "interactive"]
+
+    def press(self, number: str, title: str, message_id: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """The webhook of ``number`` tapping the reply button titled ``title`` under the last
+        interactive message sent to it (replying to it, as ``context`` says)."""
+        [*_, prompt] = self.interactive_to(number) or [None]
+        if prompt is None:
+            raise AssertionError(f"no interactive message was sent to {number}")
+        buttons = [b["reply"] for b in prompt["interactive"]["action"]["buttons"]]
+        [reply] = [b for b in buttons if b["title"] == title] or [None]
+        if reply is None:
+            raise AssertionError(f"no button {title!r} in the last interactive message")
+        return make_button_reply_webhook(
+            message_id or "wamid." + secrets.token_urlsafe(24), number, reply["id"], reply["title"],
+            self.phone_number_id, context_id=prompt["_wamid"], **kwargs,
+        )
+
     # ------------------------------------------------------------------ HTTP
 
     def _authorized(self, request: Request) -> bool:
@@ -186,7 +217,7 @@ class FakeWhatsAppAPI(LoopbackServer):
         if problem:
             return _graph_error(400, 100, "(#100) Invalid parameter", problem)
         to = body["to"]
-        if body["type"] == "text" and to in self.closed_windows:
+        if body["type"] != "template" and to in self.closed_windows:
             return _graph_error(400, 131047, "(#131047) Re-engagement message", _WINDOW_DETAILS)
         wamid = "wamid." + secrets.token_urlsafe(24)
         message: dict[str, Any] = {"id": wamid}
@@ -223,137 +254,36 @@ class FakeWhatsAppAPI(LoopbackServer):
             if not isinstance(language, dict) or not isinstance(language.get("code"), str):
                 return "Param template['language']['code'] is required"
             return None
-        return f"Param type must be one of text, template (fake supports only these), got {kind!r}"
+        if kind == "interactive":
+            return _interactive_problem(body.get("interactive"))
+        return f"Param type must be one of text, template, interactive (fake supports only these), got {kind!r}"
 
 
-# --------------------------------------------------------------------------- webhooks
-
-
-def sign(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` header value for ``body``."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signed_delivery(payload: dict[str, Any], app_secret: str) -> tuple[bytes, dict[str, str]]:
-    """Serialize ``payload`` like Meta does and return ``(raw_body, headers)``."""
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, app_secret)}
-
-
-def _ts(timestamp: int | datetime | None) -> str:
-    if timestamp is None:
-        return str(int(time.time()))
-    if isinstance(timestamp, datetime):
-        return str(int(timestamp.timestamp()))
-    return str(int(timestamp))
-
-
-def _envelope(phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": DEFAULT_WABA_ID,
-            "changes": [{
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": DEFAULT_DISPLAY_NUMBER,
-                        "phone_number_id": phone_number_id,
-                    },
-                    **value,
-                },
-                "field": "messages",
-            }],
-        }],
-    }
-
-
-def _inbound(
-    phone_number_id: str, from_number: str, profile_name: str, message: dict[str, Any]
-) -> dict[str, Any]:
-    return _envelope(phone_number_id, {
-        "contacts": [{"profile": {"name": profile_name}, "wa_id": from_number}],
-        "messages": [{"from": from_number, **message}],
-    })
-
-
-def make_text_webhook(
-    message_id: str,
-    from_number: str,
-    text: str,
-    phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
-    *,
-    timestamp: int | datetime | None = None,
-    profile_name: str = "Ada Lovelace",
-) -> dict[str, Any]:
-    return _inbound(phone_number_id, from_number, profile_name, {
-        "id": message_id, "timestamp": _ts(timestamp), "type": "text", "text": {"body": text},
-    })
-
-
-def make_image_webhook(
-    message_id: str,
-    from_number: str,
-    media_id: str,
-    phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
-    *,
-    mime_type: str = "image/jpeg",
-    caption: str | None = None,
-    timestamp: int | datetime | None = None,
-    profile_name: str = "Ada Lovelace",
-) -> dict[str, Any]:
-    image: dict[str, Any] = {
-        "mime_type": mime_type, "sha256": secrets.token_hex(32), "id": media_id,
-    }
-    if caption is not None:
-        image["caption"] = caption
-    return _inbound(phone_number_id, from_number, profile_name, {
-        "id": message_id, "timestamp": _ts(timestamp), "type": "image", "image": image,
-    })
-
-
-def make_audio_webhook(
-    message_id: str,
-    from_number: str,
-    media_id: str,
-    phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
-    *,
-    voice: bool = True,
-    timestamp: int | datetime | None = None,
-    profile_name: str = "Ada Lovelace",
-) -> dict[str, Any]:
-    """A voice note (``voice: true``, OGG/Opus) or an audio file."""
-    audio = {
-        "mime_type": "audio/ogg; codecs=opus" if voice else "audio/mpeg",
-        "sha256": secrets.token_hex(32), "id": media_id, "voice": voice,
-    }
-    return _inbound(phone_number_id, from_number, profile_name, {
-        "id": message_id, "timestamp": _ts(timestamp), "type": "audio", "audio": audio,
-    })
-
-
-def make_status_webhook(
-    message_id: str,
-    recipient: str,
-    status: str,
-    phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
-    *,
-    timestamp: int | datetime | None = None,
-    error_code: int = 131047,
-    error_title: str = "Re-engagement message",
-) -> dict[str, Any]:
-    """A status callback (sent/delivered/read/failed) for one of our messages."""
-    entry: dict[str, Any] = {
-        "id": message_id, "status": status, "timestamp": _ts(timestamp), "recipient_id": recipient,
-    }
-    if status == "failed":
-        entry["errors"] = [{
-            "code": error_code, "title": error_title, "message": error_title,
-            "error_data": {"details": _WINDOW_DETAILS if error_code == 131047 else error_title},
-        }]
-    else:
-        entry["conversation"] = {
-            "id": secrets.token_hex(16), "origin": {"type": "service"},
-        }
-        entry["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service"}
-    return _envelope(phone_number_id, {"statuses": [entry]})
+def _interactive_problem(inter: object) -> str | None:
+    """What the Cloud API would refuse in an interactive "button" message (None: fine)."""
+    if not isinstance(inter, dict) or inter.get("type") != "button":
+        return "Param interactive['type'] must be button (fake supports only reply buttons)"
+    body = inter.get("body")
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip():
+        return "Param interactive['body']['text'] is required"
+    if len(body["text"]) > 1024:
+        return "Param interactive['body']['text'] must be at most 1024 characters long."
+    action = inter.get("action")
+    buttons = action.get("buttons") if isinstance(action, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return "Param interactive['action']['buttons'] must have between 1 and 3 buttons"
+    ids, titles = [], []
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) and button.get("type") == "reply" else None
+        if not isinstance(reply, dict):
+            return "Param interactive['action']['buttons'][]['type'] must be reply"
+        rid, title = reply.get("id"), reply.get("title")
+        if not isinstance(rid, str) or not 1 <= len(rid) <= 256:
+            return "Param interactive['action']['buttons'][]['reply']['id'] must be 1-256 characters"
+        if not isinstance(title, str) or not 1 <= len(title) <= 20:
+            return "Param interactive['action']['buttons'][]['reply']['title'] must be 1-20 characters"
+        ids.append(rid)
+        titles.append(title)
+    if len(set(ids)) != len(ids) or len(set(titles)) != len(titles):
+        return "Buttons must have unique ids and titles"
+    return None

@@ -19,7 +19,7 @@ async def test_each_notice_links_to_the_page_for_its_kind(logged_in) -> None:
     user_id, chat = logged_in(ChatState)
     usage.add_notice(user_id, "s", "Your password was changed.", kind=NoticeKind.SECURITY, link="/account")
     usage.add_notice(user_id, "q", "You have used 80% of this month's messages.", kind=NoticeKind.QUOTA,
-                     link="/usage")
+                     link="/billing")
     usage.add_notice(user_id, "w", "Your agent could not reply freely on WhatsApp.",
                      kind=NoticeKind.WHATSAPP_WINDOW, link="/channels")
     usage.add_notice(user_id, "g", "Scheduled maintenance tonight.")  # general, no link
@@ -27,7 +27,7 @@ async def test_each_notice_links_to_the_page_for_its_kind(logged_in) -> None:
     shown = {n["text"].split()[1]: (n["link"], n["label"]) for n in chat.notices}
     assert shown == {
         "password": ("/account", "Review sessions"),
-        "have": ("/usage", "See usage and plans"),
+        "have": ("/billing", "See plans and billing"),
         "agent": ("/channels", "Open Channels"),
         "maintenance": ("", ""),
     }

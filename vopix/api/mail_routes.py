@@ -22,6 +22,10 @@ _STYLE = (
     "box-shadow:0 1px 3px rgba(0,0,0,.12)}h1{font-size:1.4rem;margin-top:0}"
     "button{font:inherit;padding:.55rem 1.1rem;border:0;border-radius:6px;background:#3b5bdb;"
     "color:#fff;cursor:pointer}.muted{color:#5b6270;font-size:.95rem}a{color:#3b5bdb}"
+    # The app's dark palette (assets/vopix.css), for a system set to dark.
+    "@media (prefers-color-scheme:dark){:root{color-scheme:dark}body{color:#e7e9ee;background:#0f1115}"
+    "main{background:#181b21;box-shadow:0 1px 3px rgba(0,0,0,.5)}button{background:#8fa8ff;color:#0b1230}"
+    ".muted{color:#a3abb9}a{color:#8fa8ff}}"
 )
 _SETTINGS = (
     '<p class="muted">You can change which mail you get at any time in your '

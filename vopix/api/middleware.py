@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vopix.api import csp
 from vopix.api.http import client_ip_from
-from vopix.core import access_log, sessions
+from vopix.core import access_log, log_format, metrics, sessions
 from vopix.settings import get_settings
 
 SECURITY_HEADERS = [
@@ -29,6 +29,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _observe(scope: Scope, status: int, seconds: float) -> None:
+    """Metrics by route TEMPLATE (never the raw path, which may hold ids)."""
+    matched = scope.get("route")  # Reflex's mount (pages, static files) has the empty path
+    route = getattr(matched, "path", None) or ("unmatched" if matched is None else "frontend")
+    metrics.observe_http(route, scope.get("method", "GET"), status, seconds)  # webhooks too
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,6 +46,7 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 0}
+        id_token = log_format.bind_new("req" if scope["type"] == "http" else "ws")  # issue 17
         extra = [HSTS] if get_settings().is_https else []
 
         async def wrapped_send(message: Message) -> None:
@@ -53,6 +61,7 @@ class AccessLogMiddleware:
                 message = {**message, "headers": headers}
             elif message["type"] == "websocket.accept":
                 status["code"] = 101
+                metrics.OPEN_SOCKETS.inc()
             elif message["type"] == "websocket.close" and not status["code"]:
                 status["code"] = 403
             await send(message)
@@ -63,6 +72,11 @@ class AccessLogMiddleware:
             status["code"] = status["code"] or 500
             raise
         finally:
+            if scope["type"] == "http":
+                _observe(scope, status["code"] or 500, time.perf_counter() - started)
+            elif status["code"] == 101:
+                metrics.OPEN_SOCKETS.dec()
+            log_format.unbind(id_token)
             await self._log(scope, status["code"], started)
 
     async def _log(self, scope: Scope, status: int, started: float) -> None:

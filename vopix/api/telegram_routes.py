@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from vopix.api.http import read_body
 from vopix.channels import queue, telegram, worker
 from vopix.channels.telegram_protocol import MalformedPayload, verify_secret_token
+from vopix.core import log_format
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.api.telegram")
@@ -36,6 +37,8 @@ async def webhook(request: Request) -> Response:
         reason = str(exc) if isinstance(exc, MalformedPayload) else "not JSON"
         log.warning("telegram webhook: malformed body of %d bytes (%s)", len(raw), reason)
         return JSONResponse({"error": "malformed update"}, status_code=400)
+    if event is not None:  # the id the worker's lines for this update carry too
+        log_format.bind(log_format.event_id_for(telegram.CHANNEL, event.external_id))
     if event is not None and await asyncio.to_thread(queue.store_events, telegram.CHANNEL, [event]):
         worker.notify()
     return Response(status_code=200)

@@ -13,8 +13,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from vopix.api.http import client_ip
-from vopix.core import sessions
+from vopix.api.http import session_user_id
 from vopix.core.workspace import archive, store
 from vopix.core.workspace.base import NotFound, WorkspaceError
 
@@ -44,22 +43,12 @@ def _media_type(content_type: str, is_text: bool) -> str:
     return f"{content_type}; charset=utf-8" if is_text and content_type.startswith("text/") else content_type
 
 
-async def _user_id(request: Request) -> int | None:
-    token = sessions.token_from_cookie_header(request.headers.get("cookie"))
-    if not token:
-        return None
-    info = await asyncio.to_thread(
-        sessions.resolve, token, ip=client_ip(request), user_agent=request.headers.get("user-agent", "")
-    )
-    return info.user_id if info else None
-
-
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 async def download_file(request: Request) -> Response:
-    user_id = await _user_id(request)
+    user_id = await session_user_id(request)
     if user_id is None:
         return _error(401, "Log in to download your files.")
     try:
@@ -74,7 +63,7 @@ async def download_file(request: Request) -> Response:
 
 
 async def download_zip(request: Request) -> Response:
-    user_id = await _user_id(request)
+    user_id = await session_user_id(request)
     if user_id is None:
         return _error(401, "Log in to download your files.")
     folder = request.query_params.get("path", "")

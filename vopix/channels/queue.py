@@ -9,24 +9,19 @@ again once the lease runs out, and the event's `stage` says which steps are alre
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
 from vopix.core.kinds import InboundStage, InboundStatus, OutboundStatus
-from vopix.db import get_engine, session_scope
+from vopix.db import get_engine, ingest_transaction, insert_ignoring_duplicates, session_scope
 from vopix.models import InboundEvent, Message, OutboundMessage
 
 LEASE = timedelta(seconds=60)  # workers renew it every 15 seconds while they work
@@ -35,7 +30,6 @@ RETRY_BACKOFF = (1.0, 2.0, 4.0, 8.0)  # seconds before attempts 2..5 after a fai
 KEEP_EVENTS = timedelta(days=8)  # WhatsApp retries deliveries for up to 7 days
 KEEP_OUTBOUND = timedelta(days=30)
 _T = InboundEvent.__table__  # type: ignore[attr-defined]
-_sqlite_ingest_lock = threading.Lock()
 _STATUS_RANK = {
     OutboundStatus.QUEUED: 0, OutboundStatus.SENT: 1, OutboundStatus.DELIVERED: 2, OutboundStatus.READ: 3,
 }
@@ -97,18 +91,9 @@ def store_events(channel: str, events: list[NewEvent], now: datetime | None = No
         }
         for e in events
     ]
-    engine = get_engine()
-    # SQLite has one writer: queue this process's ingest threads on a lock instead of letting
-    # them collide in SQLite's busy handler, whose sleeps (up to 100 ms) would make the tail.
-    lock = _sqlite_ingest_lock if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-    with lock, engine.begin() as conn:
-        return len(conn.execute(_insert_ignoring_duplicates(engine.dialect.name), rows).all())
-
-
-@functools.cache
-def _insert_ignoring_duplicates(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(_T).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(_T.c.id)
+    stmt = insert_ignoring_duplicates(_T, ("channel", "external_id"), get_engine().dialect.name)
+    with ingest_transaction() as conn:
+        return len(conn.execute(stmt, rows).all())
 
 
 def claim(worker_id: str, now: datetime | None = None, lease: timedelta | None = None) -> Claimed | None:
@@ -198,6 +183,19 @@ def store_user_message(
         ev.conversation_id, ev.user_message_id = conversation_id, msg.id
         s.add(ev)
         return msg.id
+
+
+def take_up_press(event_id: int, user_id: int, conversation_id: int, message_id: int) -> None:
+    """A Confirm/Cancel press is about to answer the call stored as `message_id`: stage
+    'stored' with that call named (in `user_message_id`), so a restart knows the call's state
+    is this press's own outcome (vopix/channels/confirmations.py)."""
+    with session_scope() as s:
+        ev = s.get(InboundEvent, event_id)
+        if ev is None:
+            raise history.NotFound("event not found")
+        ev.stage, ev.user_id = InboundStage.STORED, user_id
+        ev.conversation_id, ev.user_message_id = conversation_id, message_id
+        s.add(ev)
 
 
 def abandon_partial_replies(user_id: int, conversation_id: int, after_message_id: int) -> int:

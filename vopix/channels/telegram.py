@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from vopix.channels import links, queue, turns
+from vopix.channels import confirmations, links, queue, telegram_pace, turns
 from vopix.channels.formatting import markdown_to_telegram_html, split_for_telegram
-from vopix.channels.telegram_protocol import MalformedPayload, deep_link, parse_update
-from vopix.core import http
+from vopix.channels.telegram_protocol import (
+    InboundTelegram,
+    MalformedPayload,
+    confirm_callback_data,
+    deep_link,
+    parse_confirm_callback,
+    parse_update,
+)
+from vopix.core import attachments, http
 from vopix.core.kinds import InboundStage
+from vopix.core.workspace.base import FileTooLarge, WorkspaceError
+from vopix.core.workspace.meter import too_large_message
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.channels.telegram")
@@ -34,7 +43,8 @@ TYPING_EVERY = 4.0  # the indicator lasts 5 seconds
 POLL_ERROR_WAIT = 3.0
 HOW_TO_LINK = links.reply(CHANNEL, links.LinkReply.HOW_TO_LINK)
 GREETING = links.reply(CHANNEL, links.LinkReply.GREETING)
-_last_send: dict[str, float] = {}
+# The updates VOPIX asks Telegram for: messages, and presses on its Confirm/Cancel buttons.
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 def enabled() -> bool:
@@ -91,6 +101,9 @@ async def handle(event: queue.Claimed) -> None:
         inbound = parse_update(event.payload, None)
     except MalformedPayload:
         inbound = None
+    if inbound is not None and inbound.kind == "callback" and inbound.callback_id:
+        await _press(event, inbound)
+        return
     if inbound is None or inbound.chat_type != "private":
         await asyncio.to_thread(queue.finish, event.id, "ignored")
         return
@@ -114,11 +127,57 @@ async def handle(event: queue.Claimed) -> None:
     if user_id is None:
         await turns.reply_unlinked(event, transport, to, HOW_TO_LINK)
         return
+    if inbound.kind in turns.SAVED_KINDS and inbound.file_id:
+        await turns.answer_with_file(
+            event, transport, user_id, to, inbound.text or "", inbound.file_name,
+            lambda: download(transport.bot, inbound), default=_default_name(inbound),
+        )
+        return
     if inbound.kind != "text" or not (inbound.text or "").strip():
         await transport.send_plain(to, turns.NOT_HANDLED.get(inbound.kind, turns.NOT_HANDLED["other"]))
         await asyncio.to_thread(queue.finish, event.id, "not_handled", user_id=user_id)
         return
     await turns.answer(event, transport, user_id, to, inbound.text or "")
+
+
+def _default_name(inbound: InboundTelegram) -> str:
+    return attachments.PHOTO_NAME if inbound.kind == "photo" else attachments.DEFAULT_NAME
+
+
+async def download(bot: Bot, inbound: InboundTelegram) -> bytes:
+    """A photo's or document's bytes: getFile, then the file download. A file over the largest
+    the workspace keeps is refused before a byte is fetched (Telegram gives its size)."""
+    max_file = get_settings().max_file_bytes
+    shown = inbound.file_name or _default_name(inbound)
+    if inbound.file_size and inbound.file_size > max_file:
+        raise FileTooLarge(too_large_message(shown, inbound.file_size, max_file))
+    try:
+        tg_file = await call_with_retry(lambda: bot.get_file(inbound.file_id or ""))
+    except BadRequest as exc:  # "file is too big" (over the Bot API's 20 MB) or gone
+        raise WorkspaceError(f"Telegram would not hand over “{shown}” ({exc.message[:120]}).") from None
+    if tg_file.file_size and tg_file.file_size > max_file:
+        raise FileTooLarge(too_large_message(shown, tg_file.file_size, max_file))
+    data = bytes(await call_with_retry(tg_file.download_as_bytearray))
+    if len(data) > max_file:
+        raise FileTooLarge(too_large_message(shown, len(data), max_file))
+    return data
+
+
+async def _press(event: queue.Claimed, inbound: InboundTelegram) -> None:
+    """A press on an inline keyboard button (a Confirm or Cancel of ours, in a private chat)."""
+    transport = TelegramTransport()
+    target = parse_confirm_callback(inbound.callback_data)
+    press = confirmations.Press(
+        to=str(inbound.chat_id), target=target[0] if target else None,
+        approve=bool(target and target[1]), ack_ref=inbound.callback_id or "",
+        prompt_ref=inbound.message_id,
+    )
+    if inbound.chat_type != "private":  # not a chat of ours: only stop the spinner
+        with contextlib.suppress(TelegramError):
+            await transport.acknowledge(press, "")
+        await asyncio.to_thread(queue.finish, event.id, "ignored")
+        return
+    await confirmations.handle_press(event, transport, press)
 
 
 async def _redeem(event: queue.Claimed, transport: TelegramTransport, to: str, code: str, name: str) -> None:
@@ -171,10 +230,9 @@ class TelegramTransport:
         self.bot = get_bot()
 
     async def _pace(self, to: str) -> None:
-        wait = _last_send.get(to, 0.0) + PACE_SECONDS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        _last_send[to] = time.monotonic()
+        """Telegram's limits: a second between messages in a chat, ~30 a second for the bot,
+        shared by every process of the deployment (telegram_pace.py)."""
+        await telegram_pace.pace(to, PACE_SECONDS)
 
     async def send_plain(self, to: str, text: str) -> None:
         for part in split_for_telegram(text):
@@ -198,10 +256,61 @@ class TelegramTransport:
             msg = await call_with_retry(lambda: self.bot.send_message(chat_id, part))
         return msg.message_id
 
+    async def _send_prompt(self, chat_id: int, body: str) -> int:
+        """A waiting call's question with its Confirm and Cancel buttons (inline keyboard)."""
+        message_id, text = confirmations.read_prompt(body)
+        keyboard = InlineKeyboardMarkup([[
+            InlineKeyboardButton(title, callback_data=confirm_callback_data(message_id, approve))
+            for title, approve in ((confirmations.CONFIRM_TITLE, True), (confirmations.CANCEL_TITLE, False))
+        ]])
+        msg = await call_with_retry(lambda: self.bot.send_message(chat_id, text, reply_markup=keyboard))
+        return msg.message_id
+
+    async def _edit(self, chat_id: int, body: str) -> int:
+        """Show a press's outcome in the question's own message: its text replaced, its buttons
+        gone. A message Telegram will not edit (deleted, too old) gets a new message instead."""
+        data = json.loads(body)
+        prompt, text = int(data.get("prompt") or 0), str(data["text"])
+        if prompt:
+            try:
+                await call_with_retry(
+                    lambda: self.bot.edit_message_text(text, chat_id=chat_id, message_id=prompt)
+                )
+                return prompt
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return prompt
+                log.info("telegram: could not edit a question (%s); sending the outcome", exc.message[:80])
+        msg = await call_with_retry(lambda: self.bot.send_message(chat_id, text))
+        return msg.message_id
+
+    async def _send(self, item: queue.Outbound, chat_id: int) -> int:
+        if item.kind == confirmations.PROMPT_KIND:
+            return await self._send_prompt(chat_id, item.body)
+        if item.kind == "edit":
+            return await self._edit(chat_id, item.body)
+        if item.kind == "plain":
+            return (await call_with_retry(lambda: self.bot.send_message(chat_id, item.body))).message_id
+        return await self._send_markdown(chat_id, item.body)
+
+    async def acknowledge(self, press: confirmations.Press, text: str) -> None:
+        """answerCallbackQuery: the button stops spinning, the text shows briefly."""
+        await self.bot.answer_callback_query(press.ack_ref, text=text[:200] or None)
+
+    def result_parts(
+        self, press: confirmations.Press, outcome: confirmations.Outcome
+    ) -> list[tuple[str, str]]:
+        """The question's message edited to show the outcome (its keyboard gone); what does not
+        fit in one message follows as plain messages."""
+        full = f"{outcome.question}\n\n{outcome.text}" if outcome.question else outcome.text
+        first, *rest = split_for_telegram(full) or [outcome.text]
+        edit = json.dumps({"prompt": press.prompt_ref, "text": first}, ensure_ascii=False)
+        return [("edit", edit), *(("plain", part) for part in rest)]
+
     async def deliver(self, item: queue.Outbound, to: str, event_id: int | None) -> None:
         await self._pace(to)
         try:
-            message_id = await self._send_markdown(int(to), item.body)
+            message_id = await self._send(item, int(to))
         except Forbidden:
             await asyncio.to_thread(queue.mark_failed, item.id, "blocked by the person")
             return
@@ -236,7 +345,8 @@ async def set_webhook(url: str | None = None) -> str:
         raise ValueError("set VOPIX_TELEGRAM_WEBHOOK_SECRET first (1-256 characters of A-Za-z0-9_-)")
     target = url or f"{cfg.public_url}{WEBHOOK_PATH}"
     await get_bot().set_webhook(
-        url=target, secret_token=cfg.telegram_webhook_secret, allowed_updates=["message"], max_connections=40
+        url=target, secret_token=cfg.telegram_webhook_secret, allowed_updates=ALLOWED_UPDATES,
+        max_connections=40,
     )
     return target
 
@@ -259,7 +369,7 @@ async def poll(
     offset: int | None = None
     while stop is None or not stop.is_set():
         try:
-            updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=["message"])
+            updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
         except RetryAfter as exc:
             await asyncio.sleep(again.delay(1, _retry_seconds(exc)))
             continue

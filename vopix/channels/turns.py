@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from vopix.channels import queue
-from vopix.core import usage
+from vopix.channels import confirmations, queue
+from vopix.core import attachments, usage
 from vopix.core.agent import history, runtime
-from vopix.core.kinds import InboundStage, InboundStatus, NoticeKind, TurnEventKind
+from vopix.core.kinds import InboundStage, InboundStatus, MessageStatus, NoticeKind, TurnEventKind
+from vopix.core.workspace.base import WorkspaceError
 
 log = logging.getLogger("vopix.channels")
 
@@ -24,11 +27,11 @@ COULD_NOT_ANSWER = (
 )
 NOT_HANDLED = {
     "voice": "I can't listen to voice notes yet. Please type your message.",
-    "photo": "I can't look at photos yet. Please describe it in a text message.",
-    "document": "I can't open files sent here yet. Please paste the text, or upload the file "
-    "to your workspace in the web app.",
-    "other": "I can only read text messages for now.",
+    "other": "I can only read text messages, photos and files for now.",
 }
+# Photos and files are saved into the workspace's inbox/ (kinds as the channels name them).
+SAVED_KINDS = ("photo", "document")
+NOT_SAVED = "I could not save that file, so I have not read it: {reason}"
 
 
 class Transport(Protocol):
@@ -45,11 +48,20 @@ class Transport(Protocol):
     def typing(self, to: str) -> contextlib.AbstractAsyncContextManager[None]: ...
 
 
-async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:
+@dataclass(frozen=True)
+class AgentReply:
+    text: str  # the text of every model step, in order, and any notice
+    # The calls left waiting for the person: a Confirm/Cancel question each, after the text.
+    prompts: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def run_agent(user_id: int, conversation_id: int, channel: str) -> AgentReply:
     """Run the turn and return what the person should read: the text of every model step
-    (in order, tool steps included) and any notice (no provider, quota, provider failure)."""
+    (in order, tool steps included), any notice (no provider, quota, provider failure), and a
+    question with buttons for each call that waits for their confirmation."""
     steps: list[str] = []
     current: list[str] = []
+    prompts: list[tuple[str, str]] = []
     async for event in runtime.respond(user_id, conversation_id, channel=channel):
         if event.kind == TurnEventKind.TEXT:
             current.append(event.text)
@@ -58,8 +70,13 @@ async def run_agent(user_id: int, conversation_id: int, channel: str) -> str:
             current = []
             if event.kind == TurnEventKind.ERROR:
                 steps.append(event.text.strip())
+            waiting = event.data.get("status") == MessageStatus.AWAITING_CONFIRMATION
+            if event.kind == TurnEventKind.TOOL_RESULT and waiting and event.message_id:
+                prompts.append(confirmations.prompt_part(
+                    event.message_id, str(event.data.get("name", "")), event.data.get("arguments")
+                ))
     steps.append("".join(current).strip())
-    return "\n\n".join(t for t in steps if t)
+    return AgentReply("\n\n".join(t for t in steps if t), prompts)
 
 
 async def answer(
@@ -105,13 +122,41 @@ async def _answer_stages(
             await asyncio.to_thread(queue.abandon_partial_replies, user_id, conversation_id, message_id)
         async with transport.typing(to):
             reply = await run_agent(user_id, conversation_id, channel)
-        parts = await transport.render(to, user_id, reply) if reply else []
+        parts = await transport.render(to, user_id, reply.text) if reply.text else []
+        # The questions come last, their buttons under everything the agent said; a reply the
+        # channel cannot send freely (WhatsApp's template) asks nothing: the web app does.
+        if all(kind != "template" for kind, _ in parts):
+            parts += reply.prompts
         await asyncio.to_thread(queue.queue_reply, event.id, user_id, channel, parts)
     # Every delivery moves its row out of 'queued' (sent, failed or skipped), so this ends;
     # re-reading lets a delivery replace the rest of the reply (WhatsApp's template fallback).
     while items := await asyncio.to_thread(queue.queued_for, event.id):
         await transport.deliver(items[0], to, event.id)
     await asyncio.to_thread(queue.finish, event.id, "answered", user_id=user_id)
+
+
+async def answer_with_file(
+    event: queue.Claimed,
+    transport: Transport,
+    user_id: int,
+    to: str,
+    caption: str,
+    name: str | None,
+    download: Callable[[], Awaitable[bytes]],
+    *,
+    default: str = attachments.DEFAULT_NAME,
+) -> None:
+    """A photo or file from a linked person: saved into inbox/ (metered, all or nothing), then
+    answered like a text message that names it, so the agent knows and can read it. A file the
+    workspace refuses (too large, storage full) gets the reason and no turn."""
+    try:
+        data = await download()
+        saved = await asyncio.to_thread(attachments.save, user_id, name, [data], default=default)
+    except WorkspaceError as exc:
+        await transport.send_plain(to, NOT_SAVED.format(reason=exc))
+        await asyncio.to_thread(queue.finish, event.id, "file_refused", user_id=user_id)
+        return
+    await answer(event, transport, user_id, to, attachments.with_note(caption, [saved]))
 
 
 async def reply_unlinked(event: queue.Claimed, transport: Transport, to: str, how_to: str) -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from vopix.channels import links, queue, turns
+from vopix.channels import confirmations, links, queue, turns
 from vopix.channels.formatting import whatsapp_chunks
+from vopix.channels.whatsapp_buttons import build_button_message, confirm_button_id, parse_confirm_button
 from vopix.channels.whatsapp_protocol import (
     REENGAGEMENT_ERROR_CODE,
     GraphError,
@@ -25,9 +27,11 @@ from vopix.channels.whatsapp_protocol import (
     parse_send_response,
     parse_webhook,
 )
-from vopix.core import http
+from vopix.core import attachments, http
 from vopix.core.clock import utcnow
 from vopix.core.kinds import InboundStage, OutboundStatus
+from vopix.core.workspace.base import FileTooLarge, WorkspaceError
+from vopix.core.workspace.meter import too_large_message
 from vopix.settings import get_settings
 
 log = logging.getLogger("vopix.channels.whatsapp")
@@ -69,7 +73,8 @@ def platform_number() -> str:
 def _payload(m: WhatsAppMessage) -> dict[str, Any]:
     return {
         "id": m.id, "from": m.from_, "timestamp": int(m.timestamp.timestamp()), "type": m.type,
-        "text": m.text, "name": m.profile_name or "", "voice": m.voice,
+        "text": m.text, "name": m.profile_name or "", "voice": m.voice, "button": m.button_id,
+        "media": m.media_id, "mime": m.mime_type, "filename": m.filename,
     }
 
 
@@ -104,6 +109,10 @@ async def handle(event: queue.Claimed) -> None:
         await asyncio.to_thread(queue.finish, event.id, "ignored")
         return
     transport = WhatsAppTransport()
+    target = parse_confirm_button(p.get("button")) if kind == "interactive" else None
+    if target is not None:
+        await _press(event, transport, to, target)
+        return
     if event.stage != InboundStage.RECEIVED and event.user_id is not None:
         await turns.answer(event, transport, event.user_id, to, text or "")
         return
@@ -125,12 +134,42 @@ async def handle(event: queue.Claimed) -> None:
     sent_at = datetime.fromtimestamp(int(p.get("timestamp") or 0), tz=UTC)
     await asyncio.to_thread(links.touch_inbound, CHANNEL, to, min(sent_at, utcnow()))
     await transport.mark_read(str(p.get("id", "")))
+    media_kind = _media_kind(kind, bool(p.get("voice")))
+    if media_kind in turns.SAVED_KINDS and p.get("media"):
+        await turns.answer_with_file(
+            event, transport, user_id, to, text or "", _file_name(p, media_kind),
+            lambda: transport.download(str(p["media"]), str(p.get("filename") or "")),
+            default=attachments.PHOTO_NAME if media_kind == "photo" else attachments.DEFAULT_NAME,
+        )
+        return
     if kind not in TEXT_TYPES or not (text or "").strip():
         reply = turns.NOT_HANDLED.get(_media_kind(kind, bool(p.get("voice"))), turns.NOT_HANDLED["other"])
         await transport.send_plain(to, reply)
         await asyncio.to_thread(queue.finish, event.id, "not_handled", user_id=user_id)
         return
     await turns.answer(event, transport, user_id, to, text or "")
+
+
+def _file_name(p: dict[str, Any], media_kind: str) -> str | None:
+    """The sender's file name; a photo (which has none) is photo.<the type's extension>."""
+    if p.get("filename"):
+        return str(p["filename"])
+    ext = mimetypes.guess_extension(str(p.get("mime") or "").split(";")[0].strip()) or ""
+    if media_kind == "photo":
+        return "photo" + (".jpg" if ext in ("", ".jpe", ".jpeg") else ext)
+    return ("file" + ext) if ext else None
+
+
+async def _press(
+    event: queue.Claimed, transport: WhatsAppTransport, to: str, target: tuple[int, bool]
+) -> None:
+    """A tap on a Confirm or Cancel reply button: a message like any other for the window."""
+    p = event.payload
+    if event.stage == InboundStage.RECEIVED and await asyncio.to_thread(links.find_user, CHANNEL, to):
+        sent_at = datetime.fromtimestamp(int(p.get("timestamp") or 0), tz=UTC)
+        await asyncio.to_thread(links.touch_inbound, CHANNEL, to, min(sent_at, utcnow()))
+    press = confirmations.Press(to=to, target=target[0], approve=target[1], ack_ref=str(p.get("id", "")))
+    await confirmations.handle_press(event, transport, press)
 
 
 # --------------------------------------------------------------------------- outbound
@@ -163,6 +202,46 @@ class WhatsAppTransport:
 
         return await http.retry(once, RETRY, _retryable)
 
+    async def download(self, media_id: str, shown: str = "") -> bytes:
+        """A media message's bytes: GET /{media-id} gives its URL and size, then the URL
+        (with the token) gives the bytes. Over the largest file the workspace keeps, it is
+        refused before (or as soon as) the bytes pass the line."""
+        cfg = get_settings()
+        headers = {"Authorization": f"Bearer {cfg.whatsapp_access_token}"}
+        client = http.client(POOL, timeout=POOL_TIMEOUT)
+        max_file, shown = cfg.max_file_bytes, shown or "the file"
+
+        async def info() -> dict[str, Any]:
+            url = f"{cfg.whatsapp_api_base_url}/{cfg.whatsapp_api_version}/{media_id}"
+            response = await client.get(url, headers=headers)
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if response.status_code < 300 and isinstance(data, dict) and data.get("url"):
+                return data
+            raise GraphFailure(response.status_code, parse_graph_error(data),
+                               http.parse_retry_after(response.headers.get("retry-after")))
+
+        try:
+            meta = await http.retry(info, RETRY, _retryable)
+        except GraphFailure as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise
+            raise WorkspaceError(f"WhatsApp would not hand over {shown} (HTTP {exc.status}).") from None
+        size = int(meta.get("file_size") or 0)
+        if size > max_file:
+            raise FileTooLarge(too_large_message(shown, size, max_file))
+        data = bytearray()
+        async with client.stream("GET", str(meta["url"]), headers=headers) as response:
+            if response.status_code >= 300:
+                raise GraphFailure(response.status_code, None)
+            async for piece in response.aiter_bytes():
+                data += piece
+                if len(data) > max_file:
+                    raise FileTooLarge(too_large_message(shown, None, max_file))
+        return bytes(data)
+
     async def send_plain(self, to: str, text: str) -> None:
         for part in whatsapp_chunks(text):
             try:
@@ -182,12 +261,31 @@ class WhatsAppTransport:
             return [("template", "")]
         return [("text", part) for part in whatsapp_chunks(markdown)]
 
+    async def acknowledge(self, press: confirmations.Press, text: str) -> None:
+        """A tap needs no answer on WhatsApp; it is marked read (blue ticks)."""
+        await self.mark_read(press.ack_ref)
+
+    def result_parts(
+        self, press: confirmations.Press, outcome: confirmations.Outcome
+    ) -> list[tuple[str, str]]:
+        return [("text", part) for part in whatsapp_chunks(outcome.text)]
+
+    @staticmethod
+    def _body(item: queue.Outbound, to: str) -> dict[str, Any]:
+        if item.kind != confirmations.PROMPT_KIND:
+            return build_text_message(to, item.body)
+        message_id, text = confirmations.read_prompt(item.body)
+        return build_button_message(to, text, [
+            (confirm_button_id(message_id, True), confirmations.CONFIRM_TITLE),
+            (confirm_button_id(message_id, False), confirmations.CANCEL_TITLE),
+        ])
+
     async def deliver(self, item: queue.Outbound, to: str, event_id: int | None) -> None:
         if item.kind == "template":
             await self._send_template(item, to, event_id)
             return
         try:
-            data = await self.post(build_text_message(to, item.body))
+            data = await self.post(self._body(item, to))
         except GraphFailure as exc:
             if not exc.outside_window:
                 reason = exc.error.message if exc.error else f"HTTP {exc.status}"

@@ -61,6 +61,8 @@ class WhatsAppMessage:
     Voice notes arrive as type "audio" with ``voice=True`` (older payloads used the
     type "voice", which is reported as is, also with ``voice=True``). ``text`` holds
     the text body, a media caption, or the title of a tapped button; else None.
+    ``button_id`` is the id of a tapped reply button (``interactive.button_reply``) or list
+    row (``interactive.list_reply``).
     """
 
     id: str
@@ -75,6 +77,7 @@ class WhatsAppMessage:
     filename: str | None = None
     voice: bool = False
     reply_to_id: str | None = None
+    button_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,18 @@ def _message_text(msg: dict[str, Any], kind: str) -> str | None:
     return None
 
 
+def _button_id(msg: dict[str, Any], kind: str) -> str | None:
+    inter = msg.get("interactive") if kind == "interactive" else None
+    if inter is None:
+        return None
+    inter = _dict(inter, "message.interactive")
+    for key in ("button_reply", "list_reply"):
+        reply = inter.get(key)
+        if reply is not None:
+            return _str(_dict(reply, f"interactive.{key}"), "id", f"interactive.{key}")
+    return None
+
+
 def _parse_message(
     msg: object, phone_number_id: str, names: dict[str, str]
 ) -> WhatsAppMessage:
@@ -227,6 +242,7 @@ def _parse_message(
         filename=_opt_str(media, "filename"),
         voice=kind == "voice" or (isinstance(media, dict) and media.get("voice") is True),
         reply_to_id=_opt_str(m.get("context"), "id"),
+        button_id=_button_id(m, kind),
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from vopix.channels import links, queue, telegram, whatsapp
-from vopix.core import claim_loop, http
+from vopix.core import claim_loop, http, log_format
 from vopix.core.jobs import Job, register_job
 from vopix.core.kinds import InboundStatus
 from vopix.settings import get_settings
@@ -50,6 +50,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:16]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+@log_format.with_event_id(lambda event, *_: (event.channel, event.external_id))  # its log lines
 async def process(event: queue.Claimed, wid: str) -> None:
     """Run one claimed event; after an error it is tried again soon (queue.retry_soon), at
     most queue.MAX_ATTEMPTS times in all."""

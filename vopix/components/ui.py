@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.style import resolved_color_mode, toggle_color_mode
+from reflex_components_code.code import construct_theme_var
+
+from vopix.components.policy_banner import policy_banner
 
 NAV_LINKS = [
     ("Chat", "/chat"),
+    ("Tasks", "/tasks"),
     ("Agent", "/settings"),
     ("Workspace", "/workspace"),
     ("Usage", "/usage"),
+    ("Billing", "/billing"),
     ("Channels", "/channels"),
+    ("Integrations", "/integrations"),
     ("Account", "/account"),
+    ("Privacy", "/privacy"),
 ]
 MAIN_ID = "main"
 
@@ -30,13 +38,15 @@ def field(
     *,
     type_: str = "text",
     autocomplete: str = "",
-    hint: str = "",
+    hint: str | rx.Var = "",
     **props: Any,
 ) -> rx.Component:
-    """A labelled input; `hint` is shown under it and tied to it with aria-describedby."""
+    """A labelled input; `hint` (text, or a state var that follows the form) is shown under it
+    and tied to it with aria-describedby."""
     field_id = props.pop("id", name.replace("_", "-"))
     hint_id = f"{field_id}-hint"
-    if hint:
+    has_hint = isinstance(hint, rx.Var) or bool(hint)
+    if has_hint:
         props["aria_describedby"] = hint_id
     return rx.el.div(
         rx.el.label(label, html_for=field_id, class_name="vx-label"),
@@ -48,7 +58,7 @@ def field(
             class_name="vx-input",
             **props,
         ),
-        *([rx.el.p(hint, id=hint_id, class_name="vx-hint")] if hint else []),
+        *([rx.el.p(hint, id=hint_id, class_name="vx-hint")] if has_hint else []),
         class_name="vx-field",
     )
 
@@ -82,20 +92,116 @@ def empty_state(title: str | rx.Var, *body: Any, small: bool = False) -> rx.Comp
     )
 
 
-def _nav_link(text: str, href: str, active: str) -> rx.Component:
+# Syntax colours of code blocks: Prism's accessible themes, every token colour at 4.5:1 or more
+# on its background (Reflex's default one-light and one-dark have tokens near 2.5-3:1). Reflex
+# switches them with the colour mode.
+CODE_THEME = rx.color_mode_cond(
+    light=construct_theme_var("a11yOneLight"), dark=rx.code_block.themes.a11y_dark
+)
+
+
+def markdown_code_block(code: rx.Var, **props: Any) -> rx.Component:
+    """A fenced code block in rendered markdown (component_map={"pre": ...}), readable in both
+    themes."""
+    return rx.code_block(code, theme=CODE_THEME, margin_y="1em", wrap_long_lines=True, **props)
+
+
+# A crescent moon (Feather's "moon"), drawn in the button's text colour.
+_MOON = "M21 12.79A9 9 0 1 1 11.21 3 7 7 0 0 0 21 12.79z"
+
+
+def theme_toggle() -> rx.Component:
+    """The theme switch: one toggle button named "Dark theme", pressed while the dark theme
+    shows. Reflex keeps the choice (localStorage "theme") and puts class "dark" or "light" on
+    <html> before the first paint; with no choice made the system setting decides, live."""
+    dark = resolved_color_mode == "dark"
+    return rx.el.button(
+        rx.el.svg(
+            rx.el.path(d=_MOON),
+            view_box="0 0 24 24", width="18", height="18", fill="none", stroke="currentColor",
+            stroke_width="2", stroke_linecap="round", stroke_linejoin="round",
+            aria_hidden="true", focusable="false",
+        ),
+        rx.el.span("Dark theme", class_name="vx-theme-label"),
+        on_click=toggle_color_mode,
+        type="button",
+        aria_pressed=rx.cond(dark, "true", "false"),
+        title="Dark theme",
+        class_name="vx-button-quiet vx-theme-toggle",
+    )  # fmt: skip
+
+
+# Three lines (Feather's "menu"), drawn in the button's text colour.
+_BARS = "M3 6h18M3 12h18M3 18h18"
+NAV_MENU_ID = "nav-menu"
+NAV_MORE_ID = "nav-more-list"
+
+
+def _nav_link(text: str, href: str, active: str, hidden: bool = False) -> rx.Component:
     current = {"aria_current": "page"} if href == active else {}
-    return rx.el.li(rx.el.a(text, href=href, class_name="vx-navlink", **current))
+    return rx.el.li(
+        rx.el.a(text, href=href, class_name="vx-navlink", **current),
+        hidden=hidden,
+        custom_attrs={"data-href": href},
+    )
+
+
+def _icon(path: str) -> rx.Component:
+    return rx.el.svg(
+        rx.el.path(d=path),
+        view_box="0 0 24 24", width="18", height="18", fill="none", stroke="currentColor",
+        stroke_width="2", stroke_linecap="round", stroke_linejoin="round",
+        aria_hidden="true", focusable="false",
+    )  # fmt: skip
 
 
 def nav(on_log_out: Any, email: rx.Var | str, active: str = "") -> rx.Component:
+    """The main navigation, always one row. On narrow screens (900px and less) a Menu button
+    opens the destinations as a panel under the bar; on wider ones they sit in the row, and
+    the ones that do not fit move into a More menu (nav.js measures; with scripts off every
+    destination stays in the row). The email shows in the bar, on phones inside the panel."""
     return rx.el.nav(
         rx.el.a("VOPIX", href="/", class_name="vx-brand", aria_label="VOPIX home"),
-        rx.el.ul(*[_nav_link(text, href, active) for text, href in NAV_LINKS], class_name="vx-navlinks"),
+        rx.el.button(
+            _icon(_BARS),
+            rx.el.span("Menu"),
+            type="button",
+            id="nav-menu-button",
+            aria_expanded="false",
+            aria_controls=NAV_MENU_ID,
+            class_name="vx-button-quiet vx-nav-toggle",
+        ),
+        rx.el.div(
+            rx.el.p(email, class_name="vx-nav-who"),
+            rx.el.ul(*[_nav_link(text, href, active) for text, href in NAV_LINKS], class_name="vx-navlinks"),
+            id=NAV_MENU_ID,
+            class_name="vx-navmenu",
+        ),
+        rx.el.div(
+            rx.el.button(
+                "More",
+                type="button",
+                id="nav-more-button",
+                aria_expanded="false",
+                aria_controls=NAV_MORE_ID,
+                class_name="vx-navlink vx-nav-more-button",
+            ),
+            rx.el.ul(
+                *[_nav_link(text, href, active, hidden=True) for text, href in NAV_LINKS],
+                id=NAV_MORE_ID,
+                hidden=True,
+                class_name="vx-nav-more-list",
+            ),
+            hidden=True,
+            class_name="vx-nav-more",
+        ),
         rx.el.div(
             rx.el.span(email, class_name="vx-email", title=email),
+            theme_toggle(),
             rx.el.button("Log out", on_click=on_log_out, type="button", class_name="vx-button-quiet"),
             class_name="vx-user",
         ),
+        rx.script(src="/nav.js"),
         aria_label="Main",
         class_name="vx-nav",
     )
@@ -109,9 +215,12 @@ def page_shell(
     wide: bool = False,
     active: str = "",
     lead: str = "",
+    fill: bool = False,
 ) -> rx.Component:
     """A signed-in page: skip link, the main navigation (the current page marked with
-    aria-current), then <main> with the page's one <h1>."""
+    aria-current), then <main> with the page's one <h1>. `fill`: the page is exactly the
+    window's height and its content scrolls inside (the chat); its <h1> is for screen readers
+    only (the navigation shows where one is)."""
     header = (
         [
             # Following #main scrolls but leaves focus on the link: move it, so the next Tab
@@ -135,13 +244,14 @@ def page_shell(
     return rx.el.div(
         *header,
         rx.el.main(
+            *([policy_banner()] if on_log_out is not None else []),  # P34: until dismissed
             head,
             *children,
             id=MAIN_ID,
             tab_index=-1,
             class_name="vx-main vx-wide" if wide else "vx-main",
         ),
-        class_name="vx-page",
+        class_name="vx-page vx-page-fill" if fill else "vx-page",
     )
 
 

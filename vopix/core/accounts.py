@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from vopix.core import action_tokens, security_alerts, sessions
+from vopix.core import account_standing, action_tokens, security_alerts, sessions
 from vopix.core.clock import utcnow
 from vopix.core.kinds import MailKind, TokenPurpose
 from vopix.core.mail import outbox
@@ -160,6 +160,10 @@ def check_credentials(email: str, password: str, *, ip: str = "") -> UserView:
     user = _counted_check(normalized, password, ip)
     if user is None:
         raise AccountError(LOGIN_FAILED)
+    # Told only after the right password: a guess learns nothing about the account's standing.
+    refused = account_standing.refusal(user)
+    if refused:
+        raise AccountError(refused)
     return _view(user)
 
 
@@ -301,14 +305,12 @@ def _language(s: Session, user_id: int) -> str:
     return (profile.language if profile else "") or "en"
 
 
-def delete_account(user_id: int) -> bool:
-    """Remove the user and, through ON DELETE CASCADE, everything that belongs to them."""
-    with session_scope() as s:
-        user = s.get(User, user_id)
-        if user is None:
-            return False
-        s.delete(user)
-        return True
+def delete_account(user_id: int, reason: str = "operator command") -> bool:
+    """Delete the account at once, every step of a deletion included (sessions, chats,
+    integrations, Stripe) and its purge: privacy/purge.delete_now. False: no such account."""
+    from vopix.core.privacy import purge  # deletion imports this module
+
+    return purge.delete_now(user_id, reason)
 
 
 def find_user_id(email: str) -> int | None:

@@ -1,6 +1,6 @@
-"""The one loop behind every queue worker (channel events, mail): claim an item from the
-database in a worker thread, handle it as a task, at most `concurrency` at a time; when
-nothing is due, wait for a wake-up or the idle poll."""
+"""The one loop behind every queue worker (channel events, mail, Stripe events): claim an item
+from the database in a worker thread, handle it as a task, at most `concurrency` at a time;
+when nothing is due, wait for a wake-up or the idle poll."""
 
 from __future__ import annotations
 
@@ -12,6 +12,52 @@ from typing import TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("vopix.claims")
+
+
+class Wakeups:
+    """The workers of this process that want to hear of a queue's new work at once; `wake()`
+    may be called from any thread (after the commit that made the work)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def on(self, fn: Callable[[], None]) -> None:
+        if fn not in self._listeners:
+            self._listeners.append(fn)
+
+    def off(self, fn: Callable[[], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def wake(self) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn()
+            except RuntimeError:  # that worker's loop is gone (stopping): it polls again anyway
+                self.off(fn)
+
+
+async def serve(
+    claim: Callable[[], T | None],
+    handle: Callable[[T], Awaitable[object]],
+    wakeups: Wakeups,
+    *,
+    concurrency: int,
+    idle_poll: float,
+    name: str,
+) -> None:
+    """run(), woken by `wakeups` as well as by the idle poll."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def notify() -> None:
+        loop.call_soon_threadsafe(wake.set)
+
+    wakeups.on(notify)
+    try:
+        await run(claim, handle, wake, concurrency=concurrency, idle_poll=idle_poll, name=name)
+    finally:
+        wakeups.off(notify)
 
 
 async def run(

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from vopix.core import action_tokens, security_alerts
+from vopix.core import action_tokens, live, security_alerts
 from vopix.core.accounts import AccountError, normalize_email
 from vopix.core.action_tokens import TokenInvalid
 from vopix.core.clock import utcnow
@@ -176,6 +176,7 @@ def end_all_sessions(s: Session, user_id: int, reason: str) -> int:
     """Every login of the account ends in the caller's transaction, and so do the one-time
     login codes not yet traded for a cookie."""
     s.execute(delete(LoginNonce).where(col(LoginNonce.user_id) == user_id))
+    live.changed(s, user_id, live.SESSION)  # its open tabs go to the login page
     result = s.execute(
         update(AuthSession)
         .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))

@@ -31,6 +31,8 @@ class AlertKind(StrEnum):
     CHANNEL_LINKED = "channel_linked"
     CHANNEL_UNLINKED = "channel_unlinked"
     INTEGRATION_CONNECTED = "integration_connected"
+    INTEGRATION_DISCONNECTED = "integration_disconnected"
+    INTEGRATION_NEEDS_RECONNECT = "integration_needs_reconnect"
 
 
 # kind -> (short subject, the sentence that says what happened)
@@ -48,6 +50,13 @@ WORDING: dict[AlertKind, tuple[str, str]] = {
     AlertKind.CHANNEL_UNLINKED: ("chat unlinked", "A chat was unlinked from your agent: {detail}."),
     AlertKind.INTEGRATION_CONNECTED: (
         "service connected", "A service was connected to your agent: {detail}."
+    ),
+    AlertKind.INTEGRATION_DISCONNECTED: (
+        "service disconnected", "A service was disconnected from your agent: {detail}."
+    ),
+    AlertKind.INTEGRATION_NEEDS_RECONNECT: (
+        "reconnect a service", "A connected service no longer accepts your agent's access: {detail}. "
+        "Reconnect it on the Integrations page to use it again."
     ),
 }
 

@@ -17,11 +17,11 @@ from http.cookies import SimpleCookie
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from vopix.core import security_alerts
+from vopix.core import account_standing, live, security_alerts
 from vopix.core.clock import utcnow
 from vopix.core.passwords import sha256_hex
 from vopix.db import session_scope
-from vopix.models import AuthSession, KnownSignIn, RefreshToken
+from vopix.models import AuthSession, KnownSignIn, RefreshToken, User
 from vopix.settings import get_settings
 
 COOKIE_NAME = "vopix_session"
@@ -126,6 +126,7 @@ def _revoke(s: Session, row: AuthSession, reason: str, now: datetime) -> None:
         row.revoked_at = now
         row.revoked_reason = reason
         s.add(row)
+        live.changed(s, row.user_id, live.SESSION)  # its open tabs go to the login page
         if reason == "token_reuse":
             # A security alert (P12): someone replayed an old copy of this login's cookie.
             security_alerts.raise_alert(
@@ -152,6 +153,9 @@ def _lookup(
     row = s.get(AuthSession, tok.session_id)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
+    user = s.get(User, row.user_id)
+    if user is None or account_standing.standing(user) != "active":
+        return None  # suspended or being deleted: its sessions ended, and none resolves
     if tok.rotated_at is not None:
         if proven_on_open_socket:
             return (tok, row) if now - tok.rotated_at <= SOCKET_GRACE else None
@@ -211,10 +215,23 @@ def refresh(token: str, *, ip: str = "", user_agent: str = "") -> RefreshResult 
 
 
 def is_active(session_id: int, user_id: int) -> bool:
+    """Is this login of `user_id` still on: not revoked, not expired, and its account neither
+    suspended nor being deleted. One query over two primary keys (a tab's session watcher asks
+    it every couple of seconds)."""
     now = utcnow()
     with session_scope() as s:
-        row = s.get(AuthSession, session_id)
-        return bool(row and row.user_id == user_id and row.revoked_at is None and row.expires_at > now)
+        found = s.exec(
+            select(AuthSession.id)
+            .join(User, col(User.id) == AuthSession.user_id)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == user_id,
+                col(AuthSession.revoked_at).is_(None),
+                AuthSession.expires_at > now,
+                account_standing.active_user_filter(),
+            )
+        ).first()
+        return found is not None
 
 
 def end_session(session_id: int, *, user_id: int, reason: str = "logout") -> bool:

@@ -5,34 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Update, bindparam, func, insert, or_, update
+from sqlalchemy import Update, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
 from vopix.core.kinds import MailKind, NoticeKind
 from vopix.core.mail import outbox, preferences
+from vopix.core.plans import PlanLimits, limits_of
 from vopix.db import core, session_scope
-from vopix.models import Notice, Plan, UsageDaily, User
+from vopix.models import Notice, UsageDaily
 
-UPGRADE_LINK = "/usage"
+UPGRADE_LINK = "/billing"
 _USAGE = UsageDaily.__table__  # type: ignore[attr-defined]
-_PLAN = Plan.__table__  # type: ignore[attr-defined]
-_USER = User.__table__  # type: ignore[attr-defined]
 WARN_AT = (80, 100)
 
 
 class QuotaExceeded(Exception):
     """Raised before a provider is called; the message is shown to the person."""
-
-
-@dataclass(frozen=True)
-class PlanLimits:
-    plan_id: str
-    name: str
-    messages_per_month: int
-    api_calls_per_month: int
-    storage_bytes: int
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,7 @@ def admit_message(session: Session, user_id: int, now: datetime | None = None) -
     """check_quota then record_message in the caller's transaction, reading the plan and the
     month's sums once: after the bump the month holds exactly one more message."""
     moment = now or utcnow()
-    limits = _plan(session, user_id)
+    limits = limits_of(session, user_id)
     used = _month(session, user_id, moment)
     _refuse_over(limits, used)
     _bump(session, user_id, moment.date(), "", messages=1)
@@ -161,18 +151,6 @@ def count_api_call(
     _warn(s, user_id, moment)
 
 
-_PLAN_OF_USER = select(
-    _PLAN.c.id,
-    _PLAN.c.name,
-    _PLAN.c.messages_per_month,
-    _PLAN.c.api_calls_per_month,
-    _PLAN.c.storage_bytes,
-).where(
-    or_(
-        _PLAN.c.id == select(_USER.c.plan_id).where(_USER.c.id == bindparam("u")).scalar_subquery(),
-        _PLAN.c.id == "free",
-    )
-)
 _MONTH_SUMS = select(
     func.coalesce(func.sum(_USAGE.c.messages), 0),
     func.coalesce(func.sum(_USAGE.c.api_calls), 0),
@@ -181,28 +159,9 @@ _MONTH_SUMS = select(
 ).where(_USAGE.c.user_id == bindparam("u"), _USAGE.c.day >= bindparam("since"))
 
 
-def _plan(s: Session, user_id: int) -> PlanLimits:
-    """The person's plan, else the free one: one query for both candidates, plain columns."""
-    rows = core(s).execute(_PLAN_OF_USER, {"u": user_id}).all()
-    if not rows:
-        return PlanLimits("free", "Free", 0, 0, 0)
-    row = next((r for r in rows if r[0] != "free"), rows[0])
-    return PlanLimits(row[0], row[1], row[2], row[3], row[4])
-
-
 def _month(s: Session, user_id: int, now: datetime) -> MonthUsage:
     row = core(s).execute(_MONTH_SUMS, {"u": user_id, "since": month_start(now)}).one()
     return MonthUsage(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
-
-
-def plan_for(user_id: int) -> PlanLimits:
-    with session_scope() as s:
-        return _plan(s, user_id)
-
-
-def list_plans() -> list[Plan]:
-    with session_scope() as s:
-        return list(s.exec(select(Plan).order_by(col(Plan.price_cents))))
 
 
 def month_usage(user_id: int, now: datetime | None = None) -> MonthUsage:
@@ -238,19 +197,19 @@ def daily_usage(user_id: int, days: int = 30, now: datetime | None = None) -> li
 def check_quota(user_id: int, now: datetime | None = None) -> None:
     """Refuse a turn before any provider call when a monthly limit is reached."""
     with session_scope() as s:
-        _refuse_over(_plan(s, user_id), _month(s, user_id, now or utcnow()))
+        _refuse_over(limits_of(s, user_id), _month(s, user_id, now or utcnow()))
 
 
 def _refuse_over(limits: PlanLimits, used: MonthUsage) -> None:
     if limits.messages_per_month and used.messages >= limits.messages_per_month:
         raise QuotaExceeded(
             f"You have used all {limits.messages_per_month} messages of your {limits.name} plan "
-            "this month. See plans on the Usage page or wait for next month."
+            "this month. Upgrade on the Billing page or wait for next month."
         )
     if limits.api_calls_per_month and used.api_calls >= limits.api_calls_per_month:
         raise QuotaExceeded(
             f"Your agent has used all {limits.api_calls_per_month} AI calls of your {limits.name} "
-            "plan this month. See plans on the Usage page or wait for next month."
+            "plan this month. Upgrade on the Billing page or wait for next month."
         )
 
 
@@ -265,7 +224,7 @@ def _warn(
     warning by mail to those who did not turn it off (P12). `limits` and `used` spare the
     queries when the caller already knows them. Only a new notice costs a query for the mail:
     below 80% nothing more is read than before."""
-    limits = _plan(s, user_id) if limits is None else limits
+    limits = limits_of(s, user_id) if limits is None else limits
     used = _month(s, user_id, moment) if used is None else used
     month = month_start(moment).strftime("%Y-%m")
     created = []
@@ -348,3 +307,73 @@ def dismiss_notice(user_id: int, notice_id: int) -> None:
         if n is not None and n.user_id == user_id:
             n.read_at = utcnow()
             s.add(n)
+
+
+# -- sandboxed script runs (issue 16): wall seconds, metered like the rest --------------------
+_RUN_SECONDS = select(func.coalesce(func.sum(_USAGE.c.run_seconds), 0)).where(
+    _USAGE.c.user_id == bindparam("u"), _USAGE.c.day >= bindparam("since")
+)
+
+
+def run_time(seconds: int) -> str:
+    """A run-time allowance in words: "10 minutes", "1 hour", "90 seconds"."""
+    for size, unit in ((3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n:,} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def run_seconds_used(s: Session, user_id: int, now: datetime | None = None) -> int:
+    """Seconds of script runs this month (UTC)."""
+    moment = now or utcnow()
+    return int(core(s).execute(_RUN_SECONDS, {"u": user_id, "since": month_start(moment)}).scalar_one())
+
+
+def admit_run(s: Session, user_id: int, now: datetime | None = None) -> int | None:
+    """Before a run: the seconds left this month (None: the plan has no monthly limit), or
+    QuotaExceeded when none are left."""
+    limits = limits_of(s, user_id)
+    if not limits.run_seconds_per_month:
+        return None
+    left = limits.run_seconds_per_month - run_seconds_used(s, user_id, now)
+    if left <= 0:
+        raise QuotaExceeded(
+            f"Your scripts have used all {run_time(limits.run_seconds_per_month)} of run time of your "
+            f"{limits.name} plan this month. Upgrade on the Billing page or wait for next month."
+        )
+    return left
+
+
+def count_run_seconds(s: Session, user_id: int, seconds: int, now: datetime | None = None) -> None:
+    """A finished run's wall seconds (rounded up), in the caller's transaction; an in-app
+    notice once a month when they reach 80% and 100% of the plan's run time."""
+    if seconds <= 0:
+        return
+    moment = now or utcnow()
+    _bump(s, user_id, moment.date(), "", run_seconds=seconds)
+    limits = limits_of(s, user_id)
+    limit = limits.run_seconds_per_month
+    if not limit:
+        return
+    used = run_seconds_used(s, user_id, moment)
+    month = month_start(moment).strftime("%Y-%m")
+    for pct in WARN_AT:
+        if used * 100 < limit * pct:
+            continue
+        key = f"quota:run_seconds:{pct}:{month}"
+        if s.exec(select(Notice.id).where(Notice.user_id == user_id, Notice.key == key)).first():
+            continue
+        headline = (
+            f"Your scripts have used {pct}% of this month's {run_time(limit)} of run time."
+            if pct < 100
+            else f"Your scripts have used all of this month's {run_time(limit)} of run time."
+        )
+        try:
+            with s.begin_nested():
+                s.add(Notice(
+                    user_id=user_id, key=key, kind=NoticeKind.QUOTA, text=headline + " Upgrade for more.",
+                    link=UPGRADE_LINK, level="warning" if pct < 100 else "error",
+                ))  # fmt: skip
+        except IntegrityError:  # another run wrote it first
+            continue

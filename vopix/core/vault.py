@@ -148,30 +148,38 @@ def hint_of(plaintext: str) -> str:
 
 def put_secret(user_id: int, purpose: str, plaintext: str, *, secret_id: str | None = None) -> str:
     """Store (or replace) a secret; returns its id."""
+    with session_scope() as s:
+        return store_secret(s, user_id, purpose, plaintext, secret_id=secret_id)
+
+
+def store_secret(
+    s: Session, user_id: int, purpose: str, plaintext: str, *, secret_id: str | None = None
+) -> str:
+    """put_secret in the caller's transaction (a token pair replaced together, say)."""
     if not plaintext:
         raise VaultError("refusing to store an empty secret")
     ring = keyring()
-    with session_scope() as s:
-        row = s.get(Secret, secret_id) if secret_id else None
-        if row is not None and row.user_id != user_id:
-            raise VaultError("secret not found")
-        sid = secret_id or str(uuid.uuid4())
-        nonce, ct = encrypt(ring, user_id, sid, purpose, plaintext)
-        now = utcnow()
-        if row is None:
-            row = Secret(
-                id=sid,
-                user_id=user_id,
-                purpose=purpose,
-                created_at=now,
-                key_id=ring.active_id,
-                nonce=nonce,
-                ciphertext=ct,
-            )
-        row.purpose, row.key_id, row.nonce, row.ciphertext = purpose, ring.active_id, nonce, ct
-        row.hint, row.updated_at = hint_of(plaintext), now
-        s.add(row)
-        return sid
+    row = s.get(Secret, secret_id) if secret_id else None
+    if row is not None and row.user_id != user_id:
+        raise VaultError("secret not found")
+    sid = secret_id or str(uuid.uuid4())
+    nonce, ct = encrypt(ring, user_id, sid, purpose, plaintext)
+    now = utcnow()
+    if row is None:
+        row = Secret(
+            id=sid,
+            user_id=user_id,
+            purpose=purpose,
+            created_at=now,
+            key_id=ring.active_id,
+            nonce=nonce,
+            ciphertext=ct,
+        )
+    row.purpose, row.key_id, row.nonce, row.ciphertext = purpose, ring.active_id, nonce, ct
+    row.hint, row.updated_at = hint_of(plaintext), now
+    s.add(row)
+    s.flush()  # before any row that points at it (the ORM does not know those foreign keys)
+    return sid
 
 
 def get_secret(user_id: int, secret_id: str) -> str:
@@ -195,11 +203,16 @@ def secret_hint(user_id: int, secret_id: str) -> str | None:
 
 def delete_secret(user_id: int, secret_id: str) -> bool:
     with session_scope() as s:
-        row = s.get(Secret, secret_id)
-        if row is None or row.user_id != user_id:
-            return False
-        s.delete(row)
-        return True
+        return remove_secret(s, user_id, secret_id)
+
+
+def remove_secret(s: Session, user_id: int, secret_id: str) -> bool:
+    """delete_secret in the caller's transaction."""
+    row = s.get(Secret, secret_id)
+    if row is None or row.user_id != user_id:
+        return False
+    s.delete(row)
+    return True
 
 
 def rotate_all(batch: int = 500) -> int:

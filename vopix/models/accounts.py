@@ -42,6 +42,12 @@ class User(SQLModel, table=True):
     is_operator: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Account standing (core/account_standing.py): a suspended or deleting account cannot log in.
+    suspended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    suspended_reason: str | None = Field(default=None, max_length=300)
+    deletion_requested_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Read by the scheduled purge: the accounts whose grace period is over.
+    purge_after: datetime | None = Field(default=None, sa_column=utc_column(nullable=True, index=True))
 
 
 class AuthSession(SQLModel, table=True):

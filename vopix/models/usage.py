@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from vopix.core.clock import utcnow
 from vopix.core.kinds import NoticeKind
 from vopix.models.accounts import user_fk, utc_column
+
+
+def _int_column(default: int) -> Column:  # type: ignore[type-arg]
+    return Column(Integer, nullable=False, default=default, server_default=str(default))
 
 
 class Plan(SQLModel, table=True):
@@ -20,6 +24,14 @@ class Plan(SQLModel, table=True):
     storage_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     price_cents: int = Field(default=0)
     stripe_price_id: str = Field(default="", max_length=120)
+    # Running scripts in the sandbox (issue 16): seconds a month (0: no limit) and each run's limits.
+    run_seconds_per_month: int = Field(default=600, sa_column=_int_column(600))
+    run_wall_seconds: int = Field(default=30, sa_column=_int_column(30))
+    run_memory_mb: int = Field(default=256, sa_column=_int_column(256))
+    run_processes: int = Field(default=32, sa_column=_int_column(32))
+    run_disk_mb: int = Field(default=256, sa_column=_int_column(256))
+    # Reminders and scheduled tasks (issue 13): how many may be active at once.
+    max_active_tasks: int = Field(default=5, sa_column=_int_column(5))
 
 
 class UsageDaily(SQLModel, table=True):
@@ -36,6 +48,7 @@ class UsageDaily(SQLModel, table=True):
     input_tokens: int = Field(default=0)
     output_tokens: int = Field(default=0)
     messages: int = Field(default=0)
+    run_seconds: int = Field(default=0, sa_column=_int_column(0))  # sandboxed script runs (wall time)
 
 
 class Notice(SQLModel, table=True):

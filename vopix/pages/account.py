@@ -147,7 +147,8 @@ def account_page() -> rx.Component:
     )
     email_card = rx.el.section(
         rx.el.h2("Email address"),
-        rx.el.p("You sign in with ", rx.el.strong(AccountState.user_email), ".", class_name="vx-muted"),
+        rx.el.p("You sign in with ", rx.el.strong(AccountState.user_email, class_name="vx-address"), ".",
+                class_name="vx-muted"),
         form(
             field(
                 "New email", "email", type_="email", autocomplete="email", required=True,
@@ -165,7 +166,6 @@ def account_page() -> rx.Component:
             alert(AccountState.email_message, kind="ok"),
             submit("Change email"),
             on_submit=AccountState.change_email,
-            reset_on_submit=True,
             aria_label="Change email",
         ),
         class_name="vx-card",
@@ -175,6 +175,11 @@ def account_page() -> rx.Component:
         _mail_choices_card(),
         password_card,
         sessions_card,
+        rx.el.section(
+            rx.el.h2("Your data"),
+            rx.el.p("Export or delete your data on the ", rx.el.a("Privacy page", href="/privacy"), "."),
+            class_name="vx-card",
+        ),
         title="Your account",
         active="/account",
         on_log_out=SessionState.log_out,

@@ -95,15 +95,14 @@ def _provider_form() -> rx.Component:
             rx.cond(
                 S.uses_own_provider,
                 rx.el.div(
-                    field("Model", "model", default_value=S.model, placeholder="gpt-4o-mini"),
+                    field("Model", "model", default_value=S.model, placeholder=S.model_placeholder),
                     field(
                         "Base URL (optional)",
                         "base_url",
                         id="base-url",
                         default_value=S.base_url,
-                        placeholder="https://api.openai.com/v1",
-                        hint="OpenAI-compatible covers OpenAI, OpenRouter, Groq, Together, Ollama, vLLM "
-                        "and LM Studio: set their base URL.",
+                        placeholder=S.base_url_placeholder,
+                        hint=S.base_url_hint,  # follows the provider chosen
                     ),
                     field(
                         rx.cond(S.key_is_for_chosen, "Replace API key", "API key"),

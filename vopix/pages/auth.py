@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, checkbox, field, form, submit
+from vopix.components.ui import alert, checkbox, field, form, submit, theme_toggle
 from vopix.state.auth import AuthFormState
 
 
 def _auth_page(*children: rx.Component) -> rx.Component:
     return rx.el.div(
-        rx.el.header(rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home")),
+        rx.el.header(
+            rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home"),
+            theme_toggle(),
+            class_name="vx-auth-head",
+        ),
         rx.el.main(*children, class_name="vx-auth vx-card"),
         class_name="vx-auth-page",
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from vopix.components.ui import alert, confirm_action, empty_state, form, page_shell
-from vopix.core.kinds import MessageStatus
+from vopix.pages.chat_attachments import attach_button, pending_files
+from vopix.pages.chat_message import copy_status, message, undo_toast
+from vopix.pages.chat_shortcuts import shortcuts_button, shortcuts_dialog
 from vopix.state.chat import ChatState
 from vopix.state.session import SessionState
 
-POLL_MS = 4000  # how often an open chat looks for messages from other channels
 SUGGESTIONS = [
     "What can you do for me?",
     "Help me plan my week",
@@ -33,10 +34,49 @@ def _conversation_item(c: rx.Var) -> rx.Component:
     )
 
 
+def _snippet_part(p: rx.Var) -> rx.Component:
+    # Text children only: markup in a message stays text; a match is a real <mark> element.
+    return rx.cond(p["mark"] == "1", rx.el.mark(p["text"]), rx.el.span(p["text"]))
+
+
+def _search_hit(h: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.button(
+            rx.el.strong(h["title"]),
+            rx.el.span(h["time"], class_name="vx-hit-time"),
+            rx.el.span(
+                rx.foreach(h["parts"].to(list[dict[str, str]]), _snippet_part), class_name="vx-hit-snippet"
+            ),
+            on_click=ChatState.open_hit(h["conversation_id"], h["message_id"]),
+            type="button",
+            class_name="vx-conv vx-hit",
+        )
+    )
+
+
+DRAWER_ID = "chat-drawer"
+
+
+def _drawer_button() -> rx.Component:
+    """Phones: the conversation list is a drawer (chat.js opens and closes it)."""
+    return rx.el.button(
+        "Conversations", type="button", id="chat-drawer-button", aria_expanded="false",
+        aria_controls=DRAWER_ID, class_name="vx-button-quiet vx-drawer-open",
+    )  # fmt: skip
+
+
 def _sidebar() -> rx.Component:
     return rx.el.section(
+        rx.el.div(
+            rx.el.button(
+                "Close", type="button", aria_label="Close conversations",
+                class_name="vx-button-quiet vx-button-small vx-drawer-close",
+            ),
+            class_name="vx-drawer-head",
+        ),
         rx.el.button(
-            "New conversation", on_click=ChatState.new_conversation, type="button", class_name="vx-button"
+            "New conversation", on_click=ChatState.new_conversation, type="button", class_name="vx-button",
+            id="new-conversation",  # Alt+N (shortcuts.js)
         ),
         form(
             rx.el.label("Search messages", html_for="chat-search", class_name="vx-label"),
@@ -65,19 +105,7 @@ def _sidebar() -> rx.Component:
                     ),
                 ),
                 rx.el.ul(
-                    rx.foreach(
-                        ChatState.search_results,
-                        lambda h: rx.el.li(
-                            rx.el.button(
-                                rx.el.strong(h["title"]),
-                                rx.el.br(),
-                                rx.el.span(h["snippet"]),
-                                on_click=ChatState.open_conversation(h["conversation_id"]),
-                                type="button",
-                                class_name="vx-conv vx-hit",
-                            )
-                        ),
-                    ),
+                    rx.foreach(ChatState.search_results, _search_hit),
                     class_name="vx-list",
                     aria_label="Search results",
                 ),
@@ -129,87 +157,9 @@ def _sidebar() -> rx.Component:
                 class_name="vx-sidebar-foot",
             ),
         ),
+        id=DRAWER_ID,
         class_name="vx-sidebar",
         aria_label="Conversations and search",
-    )
-
-
-def _tool_message(m: rx.Var) -> rx.Component:
-    return rx.el.details(
-        rx.el.summary(
-            "Tool: ", rx.el.code(m["tool_name"]), " ", rx.el.span(m["status"], class_name="vx-muted")
-        ),
-        rx.el.p("Arguments: ", rx.el.code(m["tool_args"])),
-        rx.el.pre(m["content"], class_name="vx-pre"),
-        rx.cond(
-            m["status"] == MessageStatus.AWAITING_CONFIRMATION.value,
-            rx.el.div(
-                rx.el.button(
-                    "Confirm",
-                    on_click=ChatState.answer_confirmation(m["id"], True),
-                    type="button",
-                    class_name="vx-danger",
-                ),
-                rx.el.button(
-                    "Cancel",
-                    on_click=ChatState.answer_confirmation(m["id"], False),
-                    type="button",
-                    class_name="vx-button-quiet",
-                ),
-                class_name="vx-row",
-            ),
-        ),
-        open=m["status"] == MessageStatus.AWAITING_CONFIRMATION.value,
-        class_name="vx-tool",
-    )
-
-
-def _message(m: rx.Var) -> rx.Component:
-    body = rx.match(
-        m["role"],
-        ("user", rx.el.p(m["content"], class_name="vx-user-text")),
-        ("assistant", rx.markdown(m["content"], use_raw=False)),
-        ("tool", _tool_message(m)),
-        rx.el.div(
-            rx.el.p(m["content"]),
-            rx.cond(
-                m["content"].to(str).contains("/settings"), rx.el.a("Open Agent settings", href="/settings")
-            ),
-            role="note",
-        ),
-    )
-    return rx.el.article(
-        rx.el.header(
-            rx.el.span(
-                rx.match(
-                    m["role"],
-                    ("user", "You"),
-                    ("assistant", ChatState.agent_name),
-                    ("tool", "Tool call"),
-                    "Notice",
-                ),
-                class_name="vx-who",
-            ),
-            rx.cond(m["channel"] != "", rx.el.span(m["channel"], class_name="vx-badge")),
-            rx.cond(
-                m["status"] == MessageStatus.STOPPED.value,
-                rx.el.span("stopped", class_name="vx-badge vx-badge-muted"),
-            ),
-            rx.cond(
-                (m["id"] != "") & (m["status"] != MessageStatus.STREAMING.value),
-                rx.el.button(
-                    "Delete",
-                    on_click=ChatState.delete_message(m["id"]),
-                    type="button",
-                    aria_label="Delete message",
-                    class_name="vx-link-button",
-                ),
-            ),
-            class_name="vx-msg-head",
-        ),
-        rx.el.div(body, class_name="vx-msg-body"),
-        class_name="vx-msg vx-msg-" + m["role"].to(str),
-        aria_busy=m["status"] == MessageStatus.STREAMING.value,
     )
 
 
@@ -241,42 +191,46 @@ def _welcome() -> rx.Component:
 
 
 def _conversation() -> rx.Component:
-    header = rx.cond(
-        ChatState.current_id != 0,
-        rx.el.div(
-            form(
-                rx.el.label("Conversation title", html_for="conv-title", class_name="vx-label"),
-                rx.el.div(
-                    rx.el.input(
-                        id="conv-title",
-                        name="title",
-                        default_value=ChatState.current_title,
-                        key=ChatState.current_id.to_string() + ChatState.current_title,
-                        placeholder="Untitled conversation",
-                        class_name="vx-input",
+    header = rx.el.div(
+        _drawer_button(),
+        rx.cond(
+            ChatState.current_id != 0,
+            rx.fragment(
+                form(
+                    rx.el.label("Conversation title", html_for="conv-title", class_name="vx-label"),
+                    rx.el.div(
+                        rx.el.input(
+                            id="conv-title",
+                            name="title",
+                            default_value=ChatState.current_title,
+                            key=ChatState.current_id.to_string() + ChatState.current_title,
+                            placeholder="Untitled conversation",
+                            class_name="vx-input",
+                        ),
+                        rx.el.button("Rename", type="submit", class_name="vx-button-quiet"),
+                        class_name="vx-title-row",
                     ),
-                    rx.el.button("Rename", type="submit", class_name="vx-button-quiet"),
-                    class_name="vx-title-row",
+                    on_submit=ChatState.rename,
+                    aria_label="Rename conversation",
+                    class_name="vx-field",
                 ),
-                on_submit=ChatState.rename,
-                aria_label="Rename conversation",
-                class_name="vx-field",
+                confirm_action(
+                    asking=ChatState.confirm_delete_conversation,
+                    trigger="Delete conversation",
+                    question="Delete this conversation for good?",
+                    confirm="Yes, delete it",
+                    cancel="Keep it",
+                    on_ask=ChatState.ask_delete_conversation(True),
+                    on_confirm=ChatState.delete_conversation,
+                    on_cancel=ChatState.ask_delete_conversation(False),
+                    dialog_label="Confirm deleting this conversation",
+                ),
             ),
-            confirm_action(
-                asking=ChatState.confirm_delete_conversation,
-                trigger="Delete conversation",
-                question="Delete this conversation for good?",
-                confirm="Yes, delete it",
-                cancel="Keep it",
-                on_ask=ChatState.ask_delete_conversation(True),
-                on_confirm=ChatState.delete_conversation,
-                on_cancel=ChatState.ask_delete_conversation(False),
-                dialog_label="Confirm deleting this conversation",
-            ),
-            class_name="vx-conv-head",
         ),
+        class_name="vx-conv-head",
     )
     composer = form(
+        pending_files(),
         rx.el.label("Message", html_for="message", class_name="vx-sr-only"),
         rx.el.textarea(
             id="message",
@@ -289,9 +243,12 @@ def _conversation() -> rx.Component:
         ),
         rx.el.div(
             rx.el.p("Enter to send, Shift+Enter for a new line.", id="message-hint", class_name="vx-hint"),
+            attach_button(),
+            shortcuts_button(),
             rx.cond(
                 ChatState.streaming,
-                rx.el.button("Stop", on_click=ChatState.stop, type="button", class_name="vx-danger"),
+                rx.el.button("Stop", on_click=ChatState.stop, type="button", class_name="vx-danger",
+                             id="stop-reply"),  # Esc (shortcuts.js)
                 rx.el.button("Send", type="submit", class_name="vx-button"),
             ),
             class_name="vx-composer-foot",
@@ -312,21 +269,37 @@ def _conversation() -> rx.Component:
                 ),
             ),
             rx.cond(ChatState.messages.length() == 0, _welcome()),
-            rx.foreach(ChatState.messages, _message),
+            rx.foreach(ChatState.messages, message),
+            rx.cond(
+                ChatState.newer_more,
+                rx.el.button(
+                    "Load newer messages", on_click=ChatState.load_newer, type="button",
+                    class_name="vx-button-quiet vx-button-small vx-load-newer",
+                    custom_attrs={"data-autoload": "newer"},
+                ),
+            ),
             class_name="vx-messages",
             role="log",
             aria_label="Messages",
             aria_live="polite",
+            custom_attrs={
+                "data-focus": ChatState.focus_id, "data-focus-seq": ChatState.focus_seq,
+                # The open conversation, for the address (chat_url.js). Empty in a state that
+                # has not served the person yet (compiled defaults, a state lost with Redis).
+                "data-conversation": rx.cond(ChatState.logged_in, ChatState.current_id.to_string(), ""),
+            },
         ),
         # Shown by chat.js when text arrives below a reader who scrolled up.
         rx.el.button(
             "Jump to latest", id="jump-latest", type="button", hidden=True,
+            on_click=ChatState.show_latest,  # from a search hit's page: load the latest one
             class_name="vx-button-quiet vx-button-small vx-jump",
         ),
         rx.script(src="/chat.js"),
-        # A client-side tick: new messages from Telegram, WhatsApp or other tabs show up live.
-        rx.moment(interval=POLL_MS, on_change=ChatState.poll_new, display="none", aria_hidden="true"),
+        rx.script(src="/chat_url.js"),
         alert(ChatState.error),
+        undo_toast(),
+        copy_status(),
         composer,
         class_name="vx-chat",
         aria_label="Conversation",
@@ -374,10 +347,17 @@ def _notices() -> rx.Component:
 def chat_page() -> rx.Component:
     return page_shell(
         _notices(),
-        rx.el.div(_sidebar(), _conversation(), class_name="vx-chat-layout"),
+        rx.el.div(
+            _sidebar(),
+            rx.el.div(class_name="vx-drawer-backdrop", aria_hidden="true"),  # a click closes the drawer
+            _conversation(),
+            class_name="vx-chat-layout",
+        ),
+        shortcuts_dialog(),
         title="Chat",
         active="/chat",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,
         wide=True,
+        fill=True,
     )

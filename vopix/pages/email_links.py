@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert
+from vopix.components.ui import alert, theme_toggle
 from vopix.state.email_links import EmailLinkState
 
 
 def _link_page(title: str, waiting: str, *action: rx.Component) -> rx.Component:
     return rx.el.div(
-        rx.el.header(rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home")),
+        rx.el.header(
+            rx.el.a("VOPIX", href="/", class_name="vx-auth-brand", aria_label="VOPIX home"),
+            theme_toggle(),
+            class_name="vx-auth-head",
+        ),
         rx.el.main(
             rx.el.h1(title),
             rx.cond(

@@ -24,31 +24,40 @@ def _meter(label: str, used: rx.Var, limit: rx.Var, figure: rx.Var, meter_id: st
     )  # fmt: skip
 
 
+_TOP = [3, 3, 0, 0]  # rounded top corners of a bar
+
+
 def _chart() -> rx.Component:
+    # Colours are the palette's CSS variables, so the chart follows the theme (SVG presentation
+    # attributes and inline styles both resolve var()).
+    # The chart is one image to assistive technology, named; the figure holds it and its caption
+    # (role=img on the <figure> itself is not an allowed role there).
     return rx.el.figure(
-        rx.recharts.bar_chart(
-            rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke="#e4e7ec"),
-            rx.recharts.x_axis(data_key="day", stroke="#667085"),
-            rx.recharts.y_axis(allow_decimals=False, stroke="#667085", width=40),
-            rx.recharts.graphing_tooltip(),
+        rx.el.div(rx.recharts.bar_chart(
+            rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke="var(--vx-line)"),
+            rx.recharts.x_axis(data_key="day", stroke="var(--vx-chart-text)"),
+            rx.recharts.y_axis(allow_decimals=False, stroke="var(--vx-chart-text)", width=40),
+            # Reflex's defaults name Radix colour variables this app does not define, which
+            # leaves the hover band black over the bar: the palette's colours instead.
+            rx.recharts.graphing_tooltip(
+                cursor={"fill": "var(--vx-accent-soft)"},
+                content_style={"background": "var(--vx-card)", "border": "1px solid var(--vx-line)",
+                               "borderRadius": "6px", "color": "var(--vx-fg)"},
+                label_style={"color": "var(--vx-fg)", "fontWeight": 600},
+                item_style={"color": "var(--vx-fg)"},
+            ),
             rx.recharts.legend(),
-            rx.recharts.bar(data_key="messages", name="Messages", fill="#3b5bdb", radius=[3, 3, 0, 0]),
-            # Dark enough for the legend text (which takes the bar colour) to read on white.
-            rx.recharts.bar(data_key="api_calls", name="AI calls", fill="#067647", radius=[3, 3, 0, 0]),
+            rx.recharts.bar(data_key="messages", name="Messages", fill="var(--vx-accent)", radius=_TOP),
+            # Dark enough (light enough, in the dark theme) for the legend text, which takes
+            # the bar colour, to read on the card.
+            rx.recharts.bar(data_key="api_calls", name="AI calls", fill="var(--vx-chart-bar-2)", radius=_TOP),
             data=U.days,
             width="100%",
             height=280,
-        ),
+        ), role="img", aria_label="Chart of daily messages and AI calls for the last 30 days"),
         rx.el.figcaption("Messages and AI calls per day, last 30 days (UTC)."),
-        role="img",
-        aria_label="Chart of daily messages and AI calls for the last 30 days",
         class_name="vx-chart",
-    )
-
-
-def _plan_cell(value: rx.Var, label: str) -> rx.Component:
-    # data-label names the cell when narrow screens show each plan as a card.
-    return rx.el.td(value, class_name="vx-num", custom_attrs={"data-label": label})
+    )  # fmt: skip
 
 
 def _no_usage() -> rx.Component:
@@ -81,44 +90,10 @@ def usage_page() -> rx.Component:
             class_name="vx-card",
         ),
         rx.el.section(
-            rx.el.h2("Plans", id="plans"),
-            rx.el.div(
-                rx.el.table(
-                    rx.el.thead(
-                        rx.el.tr(
-                            rx.el.th("Plan", scope="col"),
-                            rx.el.th("Messages / month", scope="col"),
-                            rx.el.th("AI calls / month", scope="col"),
-                            rx.el.th("Storage", scope="col"),
-                            rx.el.th("Price", scope="col"),
-                        )
-                    ),
-                    rx.el.tbody(
-                        rx.foreach(
-                            U.plans,
-                            lambda p: rx.el.tr(
-                                rx.el.td(
-                                    rx.el.strong(p["name"]),
-                                    rx.cond(
-                                        p["current"] == "yes",
-                                        rx.el.span(" (your plan)", class_name="vx-muted"),
-                                        "",
-                                    ),
-                                    class_name="vx-cell-title",
-                                ),
-                                _plan_cell(p["messages"], "Messages / month"),
-                                _plan_cell(p["calls"], "AI calls / month"),
-                                _plan_cell(p["storage"], "Storage"),
-                                _plan_cell(p["price"], "Price"),
-                                class_name=rx.cond(p["current"] == "yes", "vx-current", ""),
-                            ),
-                        )
-                    ),
-                    class_name="vx-table vx-table-stack",
-                    aria_label="Plans",
-                ),
-                class_name="vx-table-wrap",
-            ),
+            rx.el.h2("Plans"),
+            rx.el.p("You are on the ", rx.el.strong(U.plan_name),
+                    " plan. Plans, upgrades and invoices are on the Billing page."),
+            rx.el.a("See plans and billing", href="/billing", class_name="vx-button"),
             class_name="vx-card",
         ),
         title="Usage",

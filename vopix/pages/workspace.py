@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, empty_state, field, form, page_shell
+from vopix.components.ui import alert, empty_state, field, form, markdown_code_block, page_shell
+from vopix.pages.workspace_runs import scripts_and_runs
 from vopix.state.session import SessionState
+from vopix.state.workspace import FILE_NAME_ID, FOLDER_NAME_ID
 from vopix.state.workspace import WorkspaceState as WS
 
 UPLOAD_ID = "workspace-upload"
@@ -34,6 +36,21 @@ def _name_file_input(component: rx.Component, label: str) -> None:
         if getattr(child, "tag", None) == "input":
             child.custom_attrs["aria-label"] = label
         _name_file_input(child, label)
+
+
+def _name_error(message: rx.Var, error_id: str) -> rx.Component:
+    """A refused name, told inside the form that holds it (role=alert: read out at once)."""
+    return rx.cond(
+        message != "", rx.el.p(message, id=error_id, role="alert", class_name="vx-error vx-field-error")
+    )
+
+
+def _name_field(label: str | rx.Var, name: str, field_id: str, message: rx.Var, **props) -> rx.Component:
+    error_id = f"{field_id}-error"
+    return field(
+        label, name, id=field_id, required=True, aria_describedby=error_id,
+        aria_invalid=rx.cond(message != "", "true", "false"), **props,
+    )  # fmt: skip
 
 
 def _add() -> rx.Component:
@@ -68,21 +85,23 @@ def _add() -> rx.Component:
             class_name="vx-upload-progress",
         ),
     )
+    # No reset on submit: a refused name stays in its field, to be corrected (the events empty
+    # the field once the folder or file exists).
     new_folder = form(
-        field("New folder name", "folder_name", required=True),
+        _name_field("New folder name", "folder_name", FOLDER_NAME_ID, WS.folder_error),
         rx.el.button("Create folder", type="submit", class_name="vx-button-quiet"),
+        _name_error(WS.folder_error, f"{FOLDER_NAME_ID}-error"),
         on_submit=WS.create_folder,
-        reset_on_submit=True,
         aria_label="New folder",
-        class_name="vx-row",
+        class_name="vx-row vx-name-form",
     )
     new_file = form(
-        field("New file name", "file_name", required=True, placeholder="notes.md"),
+        _name_field("New file name", "file_name", FILE_NAME_ID, WS.file_error, placeholder="notes.md"),
         rx.el.button("Create file", type="submit", class_name="vx-button-quiet"),
+        _name_error(WS.file_error, f"{FILE_NAME_ID}-error"),
         on_submit=WS.create_file,
-        reset_on_submit=True,
         aria_label="New file",
-        class_name="vx-row",
+        class_name="vx-row vx-name-form",
     )
     return rx.el.section(
         rx.el.h2("Add files"),
@@ -107,6 +126,7 @@ def _row(e: rx.Var) -> rx.Component:
                 rx.el.button(
                     "Open", on_click=WS.open_file(e["path"]), type="button",
                     aria_label="Open " + e["path"].to(str), class_name="vx-button-quiet",
+                    custom_attrs={"data-guard-edits": "true"},  # asks first (workspace.js)
                 ),
             ),
             rx.el.a(
@@ -136,15 +156,16 @@ def _files() -> rx.Component:
     rename = rx.cond(
         WS.renaming != "",
         form(
-            field(
-                "New name or place for " + WS.renaming, "new_path", id="rename-path",
-                default_value=WS.renaming, key=WS.renaming, required=True,
+            _name_field(
+                "New name or place for " + WS.renaming, "new_path", "rename-path", WS.rename_error,
+                default_value=WS.renaming, key=WS.renaming,
             ),
             rx.el.button("Move", type="submit", class_name="vx-button"),
             rx.el.button("Cancel", type="button", on_click=WS.cancel_rename, class_name="vx-button-quiet"),
+            _name_error(WS.rename_error, "rename-path-error"),
             on_submit=WS.rename,
             aria_label="Rename or move",
-            class_name="vx-row",
+            class_name="vx-row vx-name-form",
         ),
     )  # fmt: skip
     confirm = rx.cond(
@@ -216,6 +237,11 @@ def _editor() -> rx.Component:
                 rx.el.textarea(
                     id="editor-content", name="content", default_value=WS.editor_text, key=WS.editor_key,
                     rows=18, spell_check=False, class_name="vx-textarea vx-editor",
+                    # The preview follows the typing; the path names the file in "Discard your
+                    # changes to …?" (workspace.js).
+                    # The key names the file: a late draft of the file before is ignored.
+                    on_change=lambda text: WS.set_draft(text, WS.editor_key).debounce(300),
+                    custom_attrs={"data-path": WS.open_path},
                 ),
                 rx.el.div(
                     rx.el.button("Save", type="submit", class_name="vx-button"),
@@ -228,18 +254,22 @@ def _editor() -> rx.Component:
                     ),
                     rx.el.button(
                         "Close", on_click=WS.close_editor, type="button", class_name="vx-button-quiet",
+                        custom_attrs={"data-guard-edits": "true"},
                     ),
                     class_name="vx-row",
                 ),
+                alert(WS.editor_message, kind="ok"),
+                alert(WS.editor_error),
                 on_submit=WS.save_file,
                 aria_label="Edit file",
             ),
             rx.cond(
                 WS.preview & WS.open_is_markdown,
                 rx.el.div(
-                    rx.el.h3("Preview (last saved)", class_name="vx-h3"),
+                    rx.el.h3("Preview", class_name="vx-h3"),
                     # No raw HTML: a file the agent wrote must not be able to run script here.
-                    rx.markdown(WS.editor_text, use_raw=False, use_math=False, use_katex=False),
+                    rx.markdown(WS.draft_text, use_raw=False, use_math=False, use_katex=False,
+                                component_map={"pre": markdown_code_block}),
                     class_name="vx-preview",
                     aria_label="Markdown preview",
                     role="region",
@@ -248,6 +278,29 @@ def _editor() -> rx.Component:
             class_name="vx-card",
             aria_label="Editor",
         ),
+    )  # fmt: skip
+
+
+def _discard_dialog() -> rx.Component:
+    """Asked before unsaved edits are let go (opening another file, closing the editor, leaving
+    the page): workspace.js opens it with showModal() and writes the file's name in."""
+    return rx.el.dialog(
+        rx.el.h2("Unsaved changes", id="discard-edits-title", class_name="vx-h3"),
+        rx.el.p("Discard your changes?", id="discard-edits-question",
+                custom_attrs={"data-discard-question": "true"}),
+        rx.el.div(
+            rx.el.button("Discard", type="button", class_name="vx-danger",
+                         custom_attrs={"data-discard-confirm": "true"}),
+            rx.el.button("Keep editing", type="button", class_name="vx-button-quiet",
+                         custom_attrs={"data-discard-keep": "true"}),
+            class_name="vx-row vx-dialog-foot",
+        ),
+        rx.script(src="/workspace.js"),
+        id="discard-edits",
+        role="alertdialog",
+        aria_labelledby="discard-edits-title",
+        aria_describedby="discard-edits-question",
+        class_name="vx-dialog",
     )  # fmt: skip
 
 
@@ -260,9 +313,11 @@ def workspace_page() -> rx.Component:
         _editor(),
         _add(),
         _files(),
+        scripts_and_runs(),
+        _discard_dialog(),
         title="Workspace",
         lead="Your agent's private files: skills it follows, documents it reads, notes it keeps "
-        "(MEMORY.md), and scripts (stored, not run yet).",
+        "(MEMORY.md), and scripts it can run for you in a sandbox.",
         active="/workspace",
         on_log_out=SessionState.log_out,
         email=SessionState.user_email,

@@ -13,6 +13,7 @@ from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 # The ids the account page gives the change-password fields (components.ui.field: name with "-").
 PASSWORD_FIELDS = ("current-password", "new-password", "confirm-password")
+EMAIL_FIELDS = ("email", "email-password")
 
 
 def _ago(seconds: float) -> str:
@@ -119,7 +120,7 @@ class AccountState(SessionState):
 
     @rx.event
     @for_user
-    async def change_email(self, user_id: int, form: dict) -> None:
+    async def change_email(self, user_id: int, form: dict) -> Reply:
         self.email_message = self.email_error = ""
         try:
             # Nothing changes until the new address opens the link we mail it (/confirm-email).
@@ -136,7 +137,8 @@ class AccountState(SessionState):
         self.email_message = (
             f"We sent a link to {asked.new_email}; your address changes when you open it."
         )
-        return None
+        # As for the password: only a change that went through empties the fields.
+        return [rx.set_value(field_id, "") for field_id in EMAIL_FIELDS]
 
     async def _load_mail_choices(self, user_id: int) -> None:
         choices = await asyncio.to_thread(preferences.choices, user_id)

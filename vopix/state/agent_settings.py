@@ -7,7 +7,7 @@ import asyncio
 import reflex as rx
 
 from vopix.core.agent import profile
-from vopix.core.providers import list_provider_kinds
+from vopix.core.providers import list_provider_kinds, provider_kind
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 PLATFORM_DEFAULT = "platform"
@@ -46,6 +46,21 @@ class AgentSettingsState(SessionState):
         return [[PLATFORM_DEFAULT, "Platform default"]] + [
             [kind, label] for kind, label, _ in list_provider_kinds()
         ]
+
+    @rx.var
+    def model_placeholder(self) -> str:
+        kind = provider_kind(self.provider_kind)
+        return kind.example_model if kind else ""
+
+    @rx.var
+    def base_url_placeholder(self) -> str:
+        kind = provider_kind(self.provider_kind)
+        return kind.default_base_url if kind else ""
+
+    @rx.var
+    def base_url_hint(self) -> str:
+        kind = provider_kind(self.provider_kind)
+        return kind.base_url_hint if kind else ""
 
     @rx.var
     def uses_own_provider(self) -> bool:

@@ -72,8 +72,13 @@ class UploadGuard:
 
     @staticmethod
     async def _allowed(headers: Headers) -> bool:
+        from vopix.state.chat import ChatState
         from vopix.state.workspace import WorkspaceState
 
+        # The state whose upload event this is: the chat composer's attachments, or the
+        # workspace page's upload (anything else is checked against the workspace's state).
+        handler = headers.get("reflex-event-handler", "")
+        owner_cls = ChatState if handler.startswith(ChatState.get_full_name() + ".") else WorkspaceState
         token = sessions.token_from_cookie_header(headers.get("cookie"))
         client_token = headers.get("reflex-client-token", "")
         if not token or not client_token:
@@ -82,6 +87,6 @@ class UploadGuard:
         if info is None:
             return False
         manager = EventContext.get().state_manager
-        root = await manager.get_state(rx.BaseStateToken(ident=client_token, cls=WorkspaceState))
-        workspace = await root.get_state(WorkspaceState)
-        return bool(workspace._user_id) and workspace._user_id == info.user_id
+        root = await manager.get_state(rx.BaseStateToken(ident=client_token, cls=owner_cls))
+        owner = await root.get_state(owner_cls)
+        return bool(owner._user_id) and owner._user_id == info.user_id

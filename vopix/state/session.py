@@ -12,15 +12,21 @@ import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 import reflex as rx
 
-from vopix.core import accounts, sessions
+from vopix.core import accounts, live, sessions
 from vopix.core.passwords import sha256_hex
 
-HOME_ROUTE = "/"
+HOME_ROUTE = "/chat"  # where a logged-in person starts; / is the page for everyone else
 LOGIN_ROUTE = "/login"
+
+# An open tab learns of changes from live notices (SessionState.watch_session); without one
+# for this long, it checks its login anyway (an expiry sends no notice).
+FALLBACK_SECONDS = 30.0
+RETRY_SECONDS = 1.0  # a follower busy with a streaming reply is asked again this soon
 
 # Rotates the refresh token when it is due; the cookie comes back HttpOnly from the route.
 REFRESH_SCRIPT = (
@@ -69,6 +75,28 @@ P = ParamSpec("P")
 S = TypeVar("S", bound="SessionState")
 
 
+@dataclass(frozen=True)
+class Follower:
+    """A page's state that shows a topic's changes live while that page is open: `show` runs
+    with the tab's state locked, reads what changed, and answers False when it cannot now."""
+
+    topic: str
+    route: str
+    state: type[rx.State]
+    show: Callable[[Any, int], Awaitable[bool]]
+
+
+_FOLLOWERS: list[Follower] = []
+
+
+def follow_live(
+    topic: str, route: str, state: type[rx.State], show: Callable[[Any, int], Awaitable[bool]]
+) -> None:
+    """Have open tabs on `route` run `show(state, user_id)` when `topic` changes for their person."""
+    _FOLLOWERS.append(Follower(topic, route, state, show))
+
+
+
 def for_user(
     fn: Callable[Concatenate[S, int, P], Awaitable[Any]],
 ) -> Callable[Concatenate[S, P], Awaitable[Any]]:
@@ -81,7 +109,7 @@ def for_user(
         user_id = await self.current_user_id()
         if user_id is None:
             return rx.redirect(LOGIN_ROUTE)
-        return await fn(self, user_id, *args, **kwargs)
+        return self._with_watcher(await fn(self, user_id, *args, **kwargs))
 
     signature = inspect.signature(fn)
     params = list(signature.parameters.values())
@@ -97,6 +125,8 @@ class SessionState(rx.State):
     # The socket and token (hash) that last proved _user_id: see identify().
     _proof_sid: str = ""
     _proof_token: str = ""
+    # The socket whose session watcher runs (see watch_session); "" while none does.
+    _watch_sid: str = ""
     user_email: str = ""
 
     @rx.var
@@ -147,12 +177,109 @@ class SessionState(rx.State):
         self._proof_sid, self._proof_token = proof
         return info.user_id
 
+    def _with_watcher(self, reply: Reply) -> Reply:
+        """`reply`, plus the start of this socket's session watcher if it has none yet.
+
+        Called after a guarded event proved the person. Every (re)connect and every navigation
+        runs the page's on_load, so a socket that reconnects, to this instance or another, gets
+        its watcher from its first guarded event; a socket id of "" (no socket: unit tests)
+        gets none."""
+        sid = self.router.session.session_id
+        if not sid or not self._user_id or self._watch_sid == sid:
+            return reply
+        self._watch_sid = sid
+        watch = SessionState.watch_session
+        if reply is None:
+            return watch
+        return [*reply, watch] if isinstance(reply, list) else [reply, watch]
+
+    @rx.event(background=True)
+    async def watch_session(self) -> Reply:
+        """While the tab's socket is open, it follows what changes for its person elsewhere,
+        told by live notices (vopix/core/live.py) rather than found by polling:
+        - its login revoked, expired, or its account suspended or being deleted: the tab
+          forgets everything of the person and goes to the login page by itself;
+        - their history changed (Telegram, WhatsApp, a task, another tab): the open page's
+          follower (see `follow_live`) shows it.
+        Idle, it costs nothing but a login check every FALLBACK_SECONDS (expiry comes without
+        a notice; a notice may be lost while Redis restarts). Runs where its socket is; stops
+        when the socket goes away or another socket takes the tab (that one starts its own)."""
+        async with self:
+            sid, token = self._watch_sid, self.router.session.client_token
+            user_id, session_id = self._user_id, self._session_id
+            if not sid or not user_id:
+                return None
+        ended = False
+        try:
+            while True:
+                outcome = await self._watch_login(sid, token, user_id, session_id)
+                if not isinstance(outcome, tuple):
+                    ended = outcome is not None
+                    return outcome
+                user_id, session_id = outcome  # the tab proved another login: watch that one
+        finally:
+            if not ended:
+                async with self:
+                    if self._watch_sid == sid:
+                        self._watch_sid = ""
+
+    async def _watch_login(
+        self, sid: str, token: str, user_id: int, session_id: int
+    ) -> Reply | tuple[int, int]:
+        """Follow one login until it ends (the redirect to the login page, the tab emptied),
+        the socket goes (None), or the tab proves another login (its user and session ids)."""
+        async with live.subscribe(user_id) as waiter:
+            again: set[str] = set()  # topics a busy follower asked to be told again
+            while True:
+                topics = await waiter.wait(RETRY_SECONDS if again else FALLBACK_SECONDS)
+                if linked_socket is not None and linked_socket(token) != sid:
+                    return None
+                check = (not topics and not again) or live.SESSION in topics
+                if check and not await asyncio.to_thread(sessions.is_active, session_id, user_id):
+                    async with self:
+                        if self._watch_sid != sid or not self._user_id:
+                            return None  # replaced, or the person logged out here
+                        if (self._user_id, self._session_id) != (user_id, session_id):
+                            return self._user_id, self._session_id
+                        await self._forget_tab()
+                    return rx.redirect(LOGIN_ROUTE, replace=True)
+                again = await self._follow(user_id, (topics | again) - {live.SESSION})
+
+    async def _follow(self, user_id: int, topics: set[str]) -> set[str]:
+        """Run the followers of `topics` that belong to the tab's open page; the topics whose
+        follower was busy (a reply streaming) come back, to be tried again shortly."""
+        due = [f for f in _FOLLOWERS if f.topic in topics]
+        if not due:
+            return set()
+        busy: set[str] = set()
+        async with self:
+            if self._user_id != user_id:
+                return set()
+            route = self.router.route_id
+            for follower in due:
+                if follower.route == route:
+                    state = await self.get_state(follower.state)
+                    if not await follower.show(state, user_id):
+                        busy.add(follower.topic)
+        return busy
+
+    async def _forget_tab(self) -> None:
+        """Empty every private state of this tab (each page's state derives from this one),
+        loading those the state manager has not yet (Redis loads states lazily)."""
+        pending: list[type[rx.State]] = list(self.__class__.get_substates())  # a StateProxy here
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.get_substates())
+            await self.get_state(cls)
+        self.reset()
+        self._forget()
+
     @rx.event
     async def require_login(self) -> Reply:
         """on_load of every private page."""
         if await self.current_user_id() is None:
             return rx.redirect(LOGIN_ROUTE)
-        return rx.call_script(REFRESH_SCRIPT)
+        return self._with_watcher(rx.call_script(REFRESH_SCRIPT))
 
     @rx.event
     async def skip_if_logged_in(self) -> Reply:

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from vopix.core import usage
+from vopix.core import plans, usage
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
 
 
@@ -23,7 +23,6 @@ class UsageState(SessionState):
     input_tokens: int = 0
     output_tokens: int = 0
     days: list[dict[str, int | str]] = []
-    plans: list[dict[str, str]] = []
 
     @rx.var
     def messages_pct(self) -> int:
@@ -53,10 +52,9 @@ class UsageState(SessionState):
     @rx.event
     @for_user
     async def load(self, user_id: int) -> Reply:
-        limits = await asyncio.to_thread(usage.plan_for, user_id)
+        limits = await asyncio.to_thread(plans.plan_for, user_id)
         month = await asyncio.to_thread(usage.month_usage, user_id)
         series = await asyncio.to_thread(usage.daily_usage, user_id, 30)
-        plans = await asyncio.to_thread(usage.list_plans)
         self.plan_name = limits.name
         self.messages_used, self.messages_limit = month.messages, limits.messages_per_month
         self.calls_used, self.calls_limit = month.api_calls, limits.api_calls_per_month
@@ -69,18 +67,5 @@ class UsageState(SessionState):
                 "tokens": d.input_tokens + d.output_tokens,
             }
             for d in series
-        ]
-        self.plans = [
-            {
-                "name": p.name,
-                "messages": f"{p.messages_per_month:,}",
-                "calls": f"{p.api_calls_per_month:,}",
-                "storage": f"{p.storage_bytes / 1024**3:.1f} GB"
-                if p.storage_bytes >= 1024**3
-                else f"{p.storage_bytes // 1024**2} MB",
-                "price": "Free" if not p.price_cents else f"€{p.price_cents / 100:.2f} / month",
-                "current": "yes" if p.id == limits.plan_id else "",
-            }
-            for p in plans
         ]
         return rx.call_script(REFRESH_SCRIPT)

@@ -7,6 +7,7 @@ that person's workspace through core; paths from the browser are validated there
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from vopix.core.workspace.base import EntryView, WorkspaceError, human_size
 from vopix.core.workspace.meter import UsageView
 from vopix.core.workspace.paths import is_within, path_key
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
+from vopix.state.workspace_runs import WorkspaceRuns
 
 log = logging.getLogger("vopix.workspace")
 UPLOAD_FAILED = "The upload failed; only the files listed as uploaded were stored."
@@ -43,12 +45,20 @@ def entry_row(e: EntryView, zone: str) -> dict[str, str]:
     }
 
 
+FOLDER_NAME_ID, FILE_NAME_ID = "folder-name", "file-name"
+
+
+def _reveal(path: str) -> rx.event.EventSpec:
+    """Scroll the editor into view and put the focus in it, once it shows `path`."""
+    return rx.call_script(f"window.vopixWorkspace && window.vopixWorkspace.reveal({json.dumps(path)})")
+
+
 def _join(folder: str, name: str) -> str:
     name = name.strip("\n")
     return f"{folder}/{name}" if folder and name else name
 
 
-class WorkspaceState(SessionState):
+class WorkspaceState(WorkspaceRuns, SessionState):
     entries: list[dict[str, str]] = []
     folders: list[str] = []
     target_folder: str = ""
@@ -57,12 +67,20 @@ class WorkspaceState(SessionState):
     limit_text: str = ""
     message: str = ""
     error: str = ""
+    # A refused name is told beside the field that holds it (the field keeps what was typed).
+    folder_error: str = ""
+    file_error: str = ""
+    rename_error: str = ""
+    # What a save did, told in the editor (the page's own message is above it, off screen).
+    editor_message: str = ""
+    editor_error: str = ""
     uploading: bool = False
     upload_percent: int = 0
     upload_errors: list[str] = []
     open_path: str = ""
     open_sha: str = ""
-    editor_text: str = ""
+    editor_text: str = ""  # as last saved (the textarea starts from it)
+    draft_text: str = ""  # as being typed, sent while typing (debounced): the preview shows it
     editor_version: int = 0
     preview: bool = False
     renaming: str = ""
@@ -79,7 +97,14 @@ class WorkspaceState(SessionState):
         return f"{self.open_path}#{self.editor_version}"
 
     async def _refresh(self, user_id: int) -> None:
-        self._show(*await self._fetch(user_id))
+        rows, u = await self._fetch(user_id)
+        self._show(rows, u)
+        await self._refresh_runs(user_id, rows)
+
+    @rx.event
+    @for_user
+    async def reload(self, user_id: int) -> None:
+        await self._refresh(user_id)
 
     @staticmethod
     async def _fetch(user_id: int) -> tuple[list[EntryView], UsageView]:
@@ -98,6 +123,8 @@ class WorkspaceState(SessionState):
 
     def _clear(self) -> None:
         self.message = self.error = ""
+        self.folder_error = self.file_error = self.rename_error = ""
+        self.editor_message = self.editor_error = ""
         self.upload_errors = []
 
     def _wipe(self) -> None:
@@ -105,6 +132,7 @@ class WorkspaceState(SessionState):
         self.entries, self.folders, self.target_folder = [], [], ""
         self.storage_text = self.limit_text = ""
         self.renaming = self.confirm_delete = ""
+        self.scripts, self.run_rows = [], []
         self._close()
 
     async def current_user_id(self) -> int | None:
@@ -129,47 +157,54 @@ class WorkspaceState(SessionState):
 
     @rx.event
     @for_user
-    async def create_folder(self, user_id: int, form: dict) -> None:
+    async def create_folder(self, user_id: int, form: dict) -> Reply:
         try:
             view = await asyncio.to_thread(
                 store.make_folder, user_id, _join(self.target_folder, str(form.get("folder_name", "")))
             )
         except WorkspaceError as exc:
-            self.error = str(exc)
+            self.folder_error = str(exc)
             return None
         self.message = f"Folder “{view.path}” created."
         self.target_folder = view.path
         await self._refresh(user_id)
-        return None
+        return rx.set_value(FOLDER_NAME_ID, "")
 
     @rx.event
     @for_user
-    async def create_file(self, user_id: int, form: dict) -> None:
+    async def create_file(self, user_id: int, form: dict) -> Reply:
         path = _join(self.target_folder, str(form.get("file_name", "")))
         try:
             view = await asyncio.to_thread(store.write_bytes, user_id, path, b"", create_only=True)
         except WorkspaceError as exc:
-            self.error = str(exc)
+            self.file_error = str(exc)
             return None
         self.message = f"“{view.path}” created."
         await self._refresh(user_id)
         await self._open(user_id, view.path)
-        return None
+        return [rx.set_value(FILE_NAME_ID, ""), _reveal(view.path)]
 
     async def _open(self, user_id: int, path: str) -> None:
         view, text = await asyncio.to_thread(store.read_text, user_id, path, EDIT_MAX_BYTES)
         self.open_path, self.open_sha, self.editor_text = view.path, view.sha256, text
+        self.draft_text = text
         self.editor_version += 1
         self.preview = False
 
     @rx.event
     @for_user
-    async def open_file(self, user_id: int, path: str) -> None:
+    async def open_file(self, user_id: int, path: str) -> Reply:
+        """Opens a file in the editor and brings the editor into view with the focus in it (the
+        page asks first when the open file has unsaved edits: assets/workspace.js). The file
+        already open stays as it is, typed text included: only brought into view."""
+        if path and path == self.open_path:
+            return _reveal(self.open_path)
         try:
             await self._open(user_id, path)
         except WorkspaceError as exc:
             self.error = str(exc)
-        return None
+            return None
+        return _reveal(self.open_path)
 
     @rx.event
     @for_user
@@ -182,20 +217,31 @@ class WorkspaceState(SessionState):
                 store.write_text, user_id, self.open_path, text, expected_sha256=self.open_sha
             )
         except WorkspaceError as exc:
-            self.error = str(exc)
+            self.editor_error = str(exc)  # the text stays in the editor, unsaved
             return None
         self.open_sha, self.editor_text = view.sha256, text
-        self.message = f"Saved “{view.path}” ({human_size(view.size)})."
+        self.draft_text = text
+        self.editor_message = f"Saved “{view.path}” ({human_size(view.size)})."
         await self._refresh(user_id)
         return None
 
     def _close(self) -> None:
-        self.open_path = self.open_sha = self.editor_text = ""
+        self.open_path = self.open_sha = self.editor_text = self.draft_text = ""
         self.preview = False
 
     @rx.event
-    def close_editor(self) -> None:
+    def close_editor(self) -> Reply:
+        path = self.open_path
         self._close()
+        return rx.call_script(f"window.vopixWorkspace && window.vopixWorkspace.focusOpen({json.dumps(path)})")
+
+    @rx.event
+    def set_draft(self, text: str, key: str) -> None:
+        """The editor's text as typed; only this tab's own view of it (nothing is stored). `key`
+        is the editor's when the text was typed: a draft that arrives after another file was
+        opened (the typing is debounced) is not that file's."""
+        if self.open_path and key == self.editor_key:
+            self.draft_text = str(text)[: EDIT_MAX_BYTES * 4].replace("\r\n", "\n")
 
     @rx.event
     def toggle_preview(self) -> None:
@@ -217,7 +263,7 @@ class WorkspaceState(SessionState):
         try:
             view = await asyncio.to_thread(store.move, user_id, source, target)
         except WorkspaceError as exc:
-            self.error = str(exc)
+            self.rename_error = str(exc)
             return None
         self.renaming = ""
         self.message = f"“{source}” is now “{view.path}”."

@@ -81,7 +81,8 @@ def test_full_text_search_finds_own_messages_with_prefixes(make_user) -> None:
     history.add_message(user, conv, "user", "Thanks!")
     hits = history.search_messages(user, "tomat")
     assert len(hits) == 2 and all(h.conversation_title == "Garden" for h in hits)
-    assert "[" in hits[0].snippet  # the match is marked
+    assert [p.text for p in hits[0].parts if p.marked] == ["tomatoes"]  # the match is marked
+    assert "[" not in hits[0].snippet
     assert history.search_messages(user, '"); DROP TABLE message; --') == []
     assert history.search_messages(user, "   ") == []
 

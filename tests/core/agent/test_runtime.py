@@ -103,7 +103,9 @@ async def test_tool_loop_stops_at_the_step_limit(agent_user, fake_ai, monkeypatc
     assert "no tool named nope" in events[1].text
 
 
-async def test_destructive_tool_waits_for_web_confirmation_and_is_refused_elsewhere(agent_user, fake_ai, add_tool) -> None:
+async def test_destructive_tool_waits_for_confirmation_and_is_refused_where_none_can_be_asked(
+    agent_user, fake_ai, add_tool
+) -> None:
     done = []
     add_tool(Tool("wipe", "Delete things", {"type": "object", "properties": {}},
                   lambda ctx, args: done.append(ctx.confirmed) or "wiped", needs_confirmation=True))
@@ -115,8 +117,14 @@ async def test_destructive_tool_waits_for_web_confirmation_and_is_refused_elsewh
     assert done == [True]
     with pytest.raises(history.NotFound):
         await runtime.confirm_tool_call(agent_user, waiting.message_id, True)  # only once
-    fake_ai.script(tool_call("wipe", {}), Reply("Cannot from here."))
+    # Telegram and WhatsApp ask with buttons (tests/channels/test_confirmations.py): it waits.
+    fake_ai.script(tool_call("wipe", {}), Reply("Press Confirm below."))
     events = await collect(runtime.run_turn(agent_user, "wipe it", channel="telegram"))
+    waiting = next(e for e in events if e.kind == "tool_result")
+    assert "Confirm and Cancel buttons" in waiting.text and done == [True]
+    # A channel where nobody can be asked (an unattended run) refuses it.
+    fake_ai.script(tool_call("wipe", {}), Reply("Cannot from here."))
+    events = await collect(runtime.run_turn(agent_user, "wipe it", channel="task"))
     refused = next(e for e in events if e.kind == "tool_result")
     assert refused.text.startswith("Refused") and done == [True]
 
@@ -197,8 +205,8 @@ async def test_over_quota_turn_is_refused_before_the_provider(agent_user, fake_a
     events = await collect(runtime.run_turn(agent_user, "three"))
     assert events[-1].kind == "error" and "used all 2 messages" in events[-1].text
     # The way to the plans is the quota notice's link, not a path printed in the prose.
-    assert "See plans on the Usage page" in events[-1].text and "/usage" not in events[-1].text
-    assert any(n.kind == "quota" and n.link == "/usage" for n in usage.unread_notices(agent_user))
+    assert "Upgrade on the Billing page" in events[-1].text and "/billing" not in events[-1].text
+    assert any(n.kind == "quota" and n.link == "/billing" for n in usage.unread_notices(agent_user))
     assert len(fake_ai.requests) == calls_before
     keys = {n.key.split(":")[2] for n in usage.unread_notices(agent_user)}
     assert keys == {"80", "100"}

@@ -49,7 +49,7 @@ async def test_80_then_100_percent_each_send_one_mail_with_an_unsubscribe_link(s
     assert got.rcpt_tos == [email]
     assert got.message["Subject"] == "VOPIX: You have used 80% of this month's 10 messages."
     assert "Your plan (Free) resets at the start of next month." in got.text
-    assert "See usage and plans: http://testserver/usage" in got.text
+    assert "See plans and billing: http://testserver/billing" in got.text
     header = got.message["List-Unsubscribe"]
     assert header.startswith("<http://testserver/unsubscribe?t=") and header.endswith(">")
     assert got.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

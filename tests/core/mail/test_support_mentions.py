@@ -1,5 +1,5 @@
 """Text that mentions support gives the address (VOPIX_SUPPORT_EMAIL) or does not mention it at
-all, and the quota refusal sends people to the Usage page without printing a path in prose."""
+all, and the quota refusal sends people to the Billing page without printing a path in prose."""
 
 from __future__ import annotations
 
@@ -61,4 +61,4 @@ async def test_the_quota_refusal_prints_no_path() -> None:
     for used in (usage.MonthUsage(10, 0, 0, 0), usage.MonthUsage(0, 10, 0, 0)):
         with pytest.raises(usage.QuotaExceeded) as refused:
             usage._refuse_over(limits, used)
-        assert "/usage" not in str(refused.value) and "See plans on the Usage page" in str(refused.value)
+        assert "/billing" not in str(refused.value) and "Upgrade on the Billing page" in str(refused.value)

@@ -63,10 +63,22 @@ async def test_memory_md_is_given_every_turn_and_the_agent_appends_to_it(agent_u
     assert "has a cat, Miso" in system_prompt_sent(fake_ai)
 
 
-async def test_the_prompt_says_scripts_cannot_be_run(agent_user, fake_ai) -> None:
+async def test_the_prompt_says_whether_scripts_can_be_run(agent_user, fake_ai, settings_env) -> None:
+    from vopix.core import sandbox
+
+    available = sandbox.status(refresh=True).available
     await collect(runtime.run_turn(agent_user, "hi"))
     prompt = system_prompt_sent(fake_ai)
-    assert "scripts/" in prompt and "you cannot run them" in prompt and "Never say you ran a script" in prompt
+    assert "scripts/" in prompt and "Never say you ran a script" in prompt
+    assert ("You can run the person's Python" in prompt) is available
+    settings_env(VOPIX_SANDBOX_BWRAP="/nonexistent/bwrap")  # no sandbox: the agent says it cannot
+    sandbox.status(refresh=True)
+    try:
+        await collect(runtime.run_turn(agent_user, "hi"))
+        assert "You cannot run scripts here" in system_prompt_sent(fake_ai)
+    finally:
+        settings_env(VOPIX_SANDBOX_BWRAP="/usr/bin/bwrap")
+        sandbox.status(refresh=True)
 
 
 @pytest.mark.promise("P04")
@@ -126,12 +138,17 @@ async def test_a_declined_delete_deletes_nothing(agent_user, fake_ai) -> None:
     assert store.exists(agent_user, "README.md")
 
 
-@pytest.mark.parametrize("channel", ["telegram", "whatsapp"])
-async def test_delete_is_refused_on_channels_without_confirmation(agent_user, fake_ai, channel) -> None:
-    fake_ai.script(tool_call("delete_file", {"path": "README.md"}), Reply("I can't from here."))
+@pytest.mark.parametrize("channel", ["telegram", "whatsapp", "task"])
+async def test_delete_waits_on_chat_channels_and_is_refused_where_nobody_can_confirm(
+    agent_user, fake_ai, channel
+) -> None:
+    fake_ai.script(tool_call("delete_file", {"path": "README.md"}), Reply("Press Confirm."))
     events = await collect(runtime.run_turn(agent_user, "Delete the readme", channel=channel))
-    refused = next(e for e in events if e.kind == "tool_result")
-    assert refused.text.startswith("Refused: delete_file needs the person's confirmation")
+    result = next(e for e in events if e.kind == "tool_result")
+    if channel == "task":  # an unattended run: nobody to ask
+        assert result.text.startswith("Refused: delete_file needs the person's confirmation")
+    else:  # Telegram and WhatsApp ask with buttons (tests/channels/test_confirmations.py)
+        assert result.text.startswith("Waiting: the person has been asked to confirm")
     assert store.exists(agent_user, "README.md")
     # Even called directly without a confirmation, the handler refuses.
     tool = get_tool("delete_file")

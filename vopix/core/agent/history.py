@@ -1,17 +1,22 @@
 """Conversations and messages: paging, search, deletion. Every call is scoped to one user;
-another user's ids behave as if they did not exist."""
+another user's ids behave as if they did not exist. Search itself is in message_search."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import String, bindparam, case, delete, func, insert, text, update
+from sqlalchemy import String, bindparam, case, delete, func, insert, update
 from sqlmodel import Session, col, select
 
+from vopix.core import live
+
+# Search lives in message_search; callers go on calling history.search_messages.
+from vopix.core.agent.message_search import SearchHit as SearchHit
+from vopix.core.agent.message_search import search_messages as search_messages
+from vopix.core.attachment_note import title_text
 from vopix.core.clock import utcnow
-from vopix.core.fulltext import fts5_match, prefix_tsquery, query_words
 from vopix.core.kinds import MessageStatus
 from vopix.db import core, session_scope
 from vopix.models import Conversation, Message
@@ -47,16 +52,6 @@ class MessageView:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    message_id: int
-    conversation_id: int
-    conversation_title: str
-    role: str
-    snippet: str
-    created_at: datetime
-
-
 def _msg(m: Message) -> MessageView:
     return MessageView(
         m.id or 0,
@@ -80,6 +75,7 @@ def _own_conversation(s: Session, user_id: int, conversation_id: int) -> Convers
 
 def create_conversation(user_id: int, title: str = "New conversation") -> ConversationView:
     with session_scope() as s:
+        live.changed(s, user_id, live.HISTORY)
         conv = Conversation(user_id=user_id, title=title[:200] or "New conversation")
         s.add(conv)
         s.flush()
@@ -112,6 +108,7 @@ def rename_conversation(user_id: int, conversation_id: int, title: str) -> Conve
         raise ValueError("Give the conversation a title.")
     with session_scope() as s:
         conv = _own_conversation(s, user_id, conversation_id)
+        live.changed(s, user_id, live.HISTORY)
         conv.title = clean
         s.add(conv)
         return ConversationView(conv.id or 0, conv.title, conv.updated_at)
@@ -120,12 +117,14 @@ def rename_conversation(user_id: int, conversation_id: int, title: str) -> Conve
 def delete_conversation(user_id: int, conversation_id: int) -> None:
     with session_scope() as s:
         conv = _own_conversation(s, user_id, conversation_id)
+        live.changed(s, user_id, live.HISTORY)
         s.exec(delete(Message).where(col(Message.conversation_id) == conv.id))  # type: ignore[call-overload]
         s.delete(conv)
 
 
 def delete_all_conversations(user_id: int) -> int:
     with session_scope() as s:
+        live.changed(s, user_id, live.HISTORY)
         s.exec(delete(Message).where(col(Message.user_id) == user_id))  # type: ignore[call-overload]
         n = s.exec(delete(Conversation).where(col(Conversation.user_id) == user_id))  # type: ignore[call-overload]
         return int(n.rowcount or 0)
@@ -136,6 +135,7 @@ def delete_message(user_id: int, message_id: int) -> None:
         m = s.get(Message, message_id)
         if m is None or m.user_id != user_id:
             raise NotFound("message not found")
+        live.changed(s, user_id, live.HISTORY)
         s.delete(m)
 
 
@@ -204,6 +204,7 @@ def insert_message(
         "created_at": now,
     }
     new_id = conn.execute(_NEW_MESSAGE, row).inserted_primary_key[0]
+    live.changed(s, user_id, live.HISTORY)
     return MessageView(
         new_id, conversation_id, role, row["content"], channel, status, tool_name, tool_args, now
     )
@@ -218,6 +219,7 @@ def update_message(
     if status is not None:
         values["status"] = status
     with session_scope() as s:
+        live.changed(s, user_id, live.HISTORY)
         s.exec(  # type: ignore[call-overload]
             update(Message)
             .where(col(Message.id) == message_id, col(Message.user_id) == user_id)
@@ -229,6 +231,7 @@ def claim_status(user_id: int, message_id: int, expected: str, new: str) -> bool
     """Move a message from one status to another only if it is still in the expected one
     (one atomic UPDATE), so two clicks cannot both act on it."""
     with session_scope() as s:
+        live.changed(s, user_id, live.HISTORY)
         result = s.exec(  # type: ignore[call-overload]
             update(Message)
             .where(
@@ -250,7 +253,7 @@ def get_message(user_id: int, message_id: int) -> MessageView:
 
 
 def _title_from(content: str) -> str:
-    words = " ".join(content.split())
+    words = " ".join(title_text(content).split())  # without the attachment lines
     return (words[:57] + "…") if len(words) > 60 else words
 
 
@@ -285,6 +288,7 @@ _OWNER = select(_CONV.c.user_id).where(_CONV.c.id == bindparam("c"))
 _PAGE = select(*(_MSG.c[c.key] for c in _MESSAGE_COLUMNS)).where(_MSG.c.conversation_id == bindparam("c"))
 _LATEST = _PAGE.order_by(_MSG.c.id.desc()).limit(bindparam("n"))
 _BEFORE = _PAGE.where(_MSG.c.id < bindparam("before")).order_by(_MSG.c.id.desc()).limit(bindparam("n"))
+_FROM = _PAGE.where(_MSG.c.id >= bindparam("start")).order_by(_MSG.c.id).limit(bindparam("n"))
 
 
 def messages_page(
@@ -310,6 +314,27 @@ def _page(
     return [MessageView(*r) for r in reversed(rows[:limit])], more
 
 
+def messages_around(
+    user_id: int, conversation_id: int, message_id: int, limit: int = PAGE
+) -> tuple[list[MessageView], bool, bool]:
+    """The page of `limit` messages around one of them (about half before it), oldest first,
+    and whether older and newer messages exist beyond it: a search hit opens here, and the
+    person pages older (messages_page) and newer (messages_after) from it."""
+    with session_scope() as s:
+        conn = core(s)
+        if conn.execute(_OWNER, {"c": conversation_id}).scalar() != user_id:
+            raise NotFound("conversation not found")
+        half = limit // 2
+        older = conn.execute(_BEFORE, {"c": conversation_id, "before": message_id, "n": half + 1}).all()
+        older_more, older = len(older) > half, older[:half]
+        room = limit - len(older)  # near the start, the page fills up with newer messages
+        rest = conn.execute(_FROM, {"c": conversation_id, "start": message_id, "n": room + 1}).all()
+        if not rest or rest[0][0] != message_id:
+            raise NotFound("message not found")
+        rows = [*reversed(older), *rest[:room]]
+        return [MessageView(*r) for r in rows], older_more, len(rest) > room
+
+
 def messages_after(
     user_id: int, conversation_id: int, after_id: int, limit: int = 100
 ) -> list[MessageView]:
@@ -323,6 +348,38 @@ def messages_after(
             .limit(limit)
         )
         return [MessageView(*r) for r in s.exec(q)]
+
+
+def catch_up(
+    user_id: int, conversation_id: int, shown: list[tuple[int, str]], limit: int = 100
+) -> tuple[list[MessageView], bool]:
+    """What an open tab showing `shown` messages ((id, created_at.isoformat()), oldest first)
+    must change. (rows, True) when the stored ones in that range differ (a regenerate, an edit
+    and resend, a deletion or its Undo, in another tab; SQLite may give a new answer its old
+    id, so the time is compared too): `rows` are the stored messages from the first shown one
+    on, to show instead. Otherwise (the newer messages, False). One index range scan when
+    nothing changed."""
+    with session_scope() as s:
+        _own_conversation(s, user_id, conversation_id)
+        ids = [i for i, _ in shown]
+        if shown:
+            stored = s.exec(
+                select(Message.id, Message.created_at).where(
+                    Message.conversation_id == conversation_id,
+                    col(Message.id) >= min(ids),
+                    col(Message.id) <= max(ids),
+                )
+            ).all()
+            if {(i, t.isoformat()) for i, t in stored} != set(shown):
+                params = {"c": conversation_id, "start": min(ids), "n": len(shown) + limit}
+                return [MessageView(*r) for r in core(s).execute(_FROM, params)], True
+        q = (
+            select(*_MESSAGE_COLUMNS)
+            .where(Message.conversation_id == conversation_id, col(Message.id) > max(ids, default=0))
+            .order_by(col(Message.id))
+            .limit(limit)
+        )
+        return [MessageView(*r) for r in s.exec(q)], False
 
 
 def recent_for_context(
@@ -351,42 +408,3 @@ def count_messages(user_id: int, conversation_id: int) -> int:
     with session_scope() as s:
         _own_conversation(s, user_id, conversation_id)
         return int(s.exec(select(func.count()).where(Message.conversation_id == conversation_id)).one())
-
-
-def search_messages(user_id: int, query: str, limit: int = 30) -> list[SearchHit]:
-    """Full-text search over one's own messages (FTS5 on SQLite, tsvector on PostgreSQL)."""
-    words = query_words(query)
-    if not words:
-        return []
-    with session_scope() as s:
-        if s.get_bind().dialect.name == "sqlite":
-            match = fts5_match(words)
-            sql = text(
-                "SELECT m.id, m.conversation_id, c.title, m.role, "
-                "snippet(message_fts, 0, '[', ']', '…', 12) AS snip, m.created_at "
-                "FROM message_fts JOIN message m ON m.id = message_fts.rowid "
-                "JOIN conversation c ON c.id = m.conversation_id "
-                "WHERE message_fts MATCH :q AND m.user_id = :u ORDER BY m.id DESC LIMIT :n"
-            )
-            params: dict[str, object] = {"q": match, "u": user_id, "n": limit}
-        else:
-            tsq = prefix_tsquery(words)
-            sql = text(
-                "SELECT m.id, m.conversation_id, c.title, m.role, "
-                "ts_headline('simple', m.content, to_tsquery('simple', :q), "
-                "'StartSel=[,StopSel=],MaxWords=20,MinWords=8') AS snip, m.created_at "
-                "FROM message m JOIN conversation c ON c.id = m.conversation_id "
-                "WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', :q) "
-                "AND m.user_id = :u ORDER BY m.id DESC LIMIT :n"
-            )
-            params = {"q": tsq, "u": user_id, "n": limit}
-        return [SearchHit(r[0], r[1], r[2], r[3], r[4], _as_utc(r[5])) for r in s.execute(sql, params)]
-
-
-def _as_utc(value: object) -> datetime:
-    """Raw SQL hands back SQLite timestamps as text and PostgreSQL ones as naive datetimes."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return utcnow()

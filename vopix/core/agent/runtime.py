@@ -11,14 +11,16 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from vopix.core import usage
+from vopix.core import metrics, usage
 from vopix.core.agent import history, profile
 from vopix.core.agent.context import TRIMMED_NOTE, fit_history, system_prompt, to_chat_messages
+from vopix.core.agent.message_actions import Rewind
 from vopix.core.agent.tools import (
     CHANNELS_WITH_CONFIRMATION,
+    FAILURE_PREFIX,
     ToolContext,
-    call_tool,
     get_tool,
+    run_tool,
     tools_for,
 )
 from vopix.core.clock import utcnow
@@ -76,6 +78,7 @@ def _provider_failure_text(err: ProviderError) -> str:
     )
 
 
+@metrics.instrument_turn
 async def run_turn(
     user_id: int,
     text: str,
@@ -117,10 +120,15 @@ _Outcome = _Prepared | str | Exception  # ready, a notice for the person, or a f
 
 
 def _prepare(
-    user_id: int, conversation_id: int, channel: str, inbound: str | None = None
+    user_id: int,
+    conversation_id: int,
+    channel: str,
+    inbound: str | None = None,
+    rewind: Rewind | None = None,
 ) -> tuple[int | None, _Outcome]:
     """Everything before the provider call, in one worker-thread hop (fast first token):
-    store `inbound` (the person's message) if given, quotas, provider, history, prompt."""
+    store `inbound` (the person's message) if given, quotas, provider, `rewind` (an edit or a
+    regenerate, only once the turn is admitted), history, prompt."""
     msg_id = None
     with session_scope() as s:
         if inbound is not None:
@@ -130,6 +138,8 @@ def _prepare(
             with s.begin_nested() if inbound is not None else nullcontext():
                 usage.admit_message(s, user_id)
                 config, persona = profile.load_for_turn(s, user_id)
+                if rewind is not None:
+                    rewind(s)
                 rows = history.recent_for_context(s, user_id, conversation_id)
         except usage.QuotaExceeded as exc:
             return msg_id, str(exc)
@@ -174,16 +184,21 @@ def _save_step(
         ).id
 
 
+@metrics.instrument_turn
 async def respond(
     user_id: int,
     conversation_id: int,
     *,
     channel: str = "web",
     should_stop: StopCheck | None = None,
+    rewind: Rewind | None = None,
 ) -> AsyncIterator[TurnEvent]:
     """Answer the latest messages of a conversation. Never invents a reply: without a
-    provider, over quota, or when the provider fails, the person gets a clear notice."""
-    _, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel)
+    provider, over quota, or when the provider fails, the person gets a clear notice. A
+    `rewind` (message_actions: edit and resend, regenerate) first cuts the conversation back,
+    in the transaction that admits the turn: a turn refused for quota or provider changes
+    nothing, and one whose rewind fails (NotFound, ValueError) raises before any provider call."""
+    _, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel, None, rewind)
     async for event in _answer(user_id, conversation_id, channel, outcome, should_stop):
         yield event
 
@@ -200,7 +215,7 @@ async def _answer(
     if isinstance(prep, str):
         yield await _notice(user_id, conversation_id, prep, channel)
         return
-    provider = make_provider(prep.config)  # on the shared provider pool (core/http.py)
+    provider = metrics.instrument_provider(make_provider(prep.config), prep.config.kind)  # shared pool
     messages, model = prep.messages, prep.config.model
 
     for _step in range(MAX_STEPS):
@@ -260,6 +275,19 @@ async def _answer(
     )
 
 
+# What the model is told of a call that waits for the person's answer, by channel.
+_WAITING_TEXT = {
+    "web": "Waiting: the person has been asked to confirm this in the chat. Nothing has "
+    "happened yet; tell them to press Confirm if they want it.",
+    "telegram": "Waiting: the person has been asked to confirm this with Confirm and Cancel "
+    "buttons sent under your reply in this Telegram chat. Nothing has happened yet; do not say "
+    "it is done. Tell them to press Confirm below if they want it.",
+    "whatsapp": "Waiting: the person has been asked to confirm this with Confirm and Cancel "
+    "buttons sent after your reply in this WhatsApp chat. Nothing has happened yet; do not say "
+    "it is done. Tell them to press Confirm below if they want it.",
+}
+
+
 async def _run_call(
     user_id: int, conversation_id: int, channel: str, call: ToolCall
 ) -> tuple[str, int, MessageStatus]:
@@ -267,22 +295,23 @@ async def _run_call(
     args_json = json.dumps(call.arguments, ensure_ascii=False)[:8000]
     status = MessageStatus.COMPLETE
     if tool is None or tool not in await asyncio.to_thread(tools_for, user_id):
-        result = f"Error: there is no tool named {call.name}."
+        result = f"{FAILURE_PREFIX}there is no tool named {call.name}."
+        status = MessageStatus.FAILED
     elif tool.needs_confirmation and channel not in CHANNELS_WITH_CONFIRMATION:
         result = (
-            f"Refused: {call.name} needs the person's confirmation, which only the web app "
-            f"can give. Nothing was changed. Suggest doing it from the web app."
+            f"Refused: {call.name} needs the person's confirmation, which cannot be asked for "
+            f"here. Nothing was changed. Suggest asking for it in a chat (the web app, "
+            f"Telegram or WhatsApp), where they can confirm."
         )
         status = MessageStatus.REFUSED
     elif tool.needs_confirmation:
-        result = (
-            "Waiting: the person has been asked to confirm this in the chat. Nothing has "
-            "happened yet; tell them to press Confirm if they want it."
-        )
+        result = _WAITING_TEXT.get(channel, _WAITING_TEXT["web"])
         status = MessageStatus.AWAITING_CONFIRMATION
     else:
         ctx = ToolContext(user_id=user_id, conversation_id=conversation_id, channel=channel)
-        result = (await call_tool(tool, ctx, call.arguments))[:MAX_TOOL_RESULT_CHARS]
+        outcome = await run_tool(tool, ctx, call.arguments)
+        result = outcome.text[:MAX_TOOL_RESULT_CHARS]
+        status = MessageStatus.FAILED if outcome.failed else MessageStatus.COMPLETE
     row = await asyncio.to_thread(
         history.add_message,
         user_id,
@@ -298,8 +327,10 @@ async def _run_call(
     return result, row.id, status
 
 
-async def confirm_tool_call(user_id: int, message_id: int, approve: bool) -> str:
-    """The person's answer to a tool call waiting for confirmation (web chat only)."""
+async def confirm_tool_call(user_id: int, message_id: int, approve: bool, channel: str = "web") -> str:
+    """The person's answer to a tool call waiting for confirmation: the web chat's buttons, or
+    a Telegram/WhatsApp button press (`channel`, vopix/channels/confirmations.py). Raises
+    NotFound when nothing of this person's waits there (the action runs at most once)."""
     row = await asyncio.to_thread(history.get_message, user_id, message_id)
     if row.role != "tool" or not row.tool_name or not await asyncio.to_thread(
         history.claim_status,
@@ -315,8 +346,9 @@ async def confirm_tool_call(user_id: int, message_id: int, approve: bool) -> str
         result = "Cancelled by the person. Nothing was changed."
         status = MessageStatus.CANCELLED
     else:
-        ctx = ToolContext(user_id, row.conversation_id, "web", confirmed=True)
-        result = (await call_tool(tool, ctx, json.loads(row.tool_args or "{}")))[:MAX_TOOL_RESULT_CHARS]
-        status = MessageStatus.COMPLETE
+        ctx = ToolContext(user_id, row.conversation_id, channel, confirmed=True)
+        outcome = await run_tool(tool, ctx, json.loads(row.tool_args or "{}"))
+        result = outcome.text[:MAX_TOOL_RESULT_CHARS]
+        status = MessageStatus.FAILED if outcome.failed else MessageStatus.COMPLETE
     await asyncio.to_thread(history.update_message, user_id, message_id, content=result, status=status)
     return result

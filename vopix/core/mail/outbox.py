@@ -5,13 +5,13 @@ however many workers run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlmodel import Session
 
+from vopix.core import claim_loop
 from vopix.core.clock import utcnow
 from vopix.core.kinds import OPTIONAL_MAIL, MailKind, MailStatus
 from vopix.core.mail.addresses import checked_address, header_text
@@ -28,7 +28,7 @@ BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10),
 KEEP_SENT = timedelta(days=30)  # rows (without bodies) stay this long for operators
 _T = MailOutbox.__table__  # type: ignore[attr-defined]
 
-_wake_hooks: list[Callable[[], None]] = []
+WAKEUPS = claim_loop.Wakeups()  # the mail workers of this process
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Claimed:
     html_body: str
     unsubscribe_url: str
     attempts: int
+    created_at: datetime | None = None  # with the id, the mail's stable Message-ID
 
 
 @dataclass(frozen=True)
@@ -108,23 +109,9 @@ def send_mail(
         )
 
 
-def on_wake(fn: Callable[[], None]) -> None:
-    """The worker of this process registers here to hear of new mail at once."""
-    if fn not in _wake_hooks:
-        _wake_hooks.append(fn)
-
-
-def off_wake(fn: Callable[[], None]) -> None:
-    if fn in _wake_hooks:
-        _wake_hooks.remove(fn)
-
-
 def wake() -> None:
-    for fn in list(_wake_hooks):
-        try:
-            fn()
-        except RuntimeError:  # that worker's loop is gone (stopping): it polls again anyway
-            off_wake(fn)
+    """Tell this process's mail worker (WAKEUPS) that there is new mail."""
+    WAKEUPS.wake()
 
 
 def claim(worker_id: str, now: datetime | None = None, *, only_id: int | None = None) -> Claimed | None:
@@ -147,7 +134,8 @@ def claim(worker_id: str, now: datetime | None = None, *, only_id: int | None = 
         .values(status=MailStatus.SENDING, worker=worker_id[:40], claimed_at=moment,
                 attempts=_T.c.attempts + 1)
         .returning(_T.c.id, _T.c.user_id, _T.c.kind, _T.c.to_address, _T.c.subject,
-                   _T.c.text_body, _T.c.html_body, _T.c.unsubscribe_url, _T.c.attempts)
+                   _T.c.text_body, _T.c.html_body, _T.c.unsubscribe_url, _T.c.attempts,
+                   _T.c.created_at)
     )
     with get_engine().begin() as conn:
         row = conn.execute(stmt).first()

@@ -78,8 +78,57 @@ TEMPLATES: dict[str, dict[str, Text]] = {
         "en": Text(
             "VOPIX: {headline}",
             ("{headline}", "Your plan ({plan}) resets at the start of next month. You can see "
-             "your usage and the plans on the Usage page."),
-            action="See usage and plans",
+             "your usage and the plans on the Billing page."),
+            action="See plans and billing",
+        ),
+    },
+    "payment_failed": {
+        "en": Text(
+            "VOPIX: your payment failed",
+            ("The payment for your {plan} plan did not go through. Stripe will try again over the "
+             "next days, and your plan stays meanwhile.",
+             "To keep it, check or update your payment method on the Billing page. If Stripe cannot "
+             "collect the payment, your account moves to the Free plan; nothing is deleted.{support}"),
+            action="Update payment method",
+        ),
+    },
+    "plan_unpaid": {
+        "en": Text(
+            "VOPIX: your {plan} plan is paused until it is paid",
+            ("Stripe could not collect the payment for your {plan} plan after several tries, so "
+             "your account is on the Free plan until the open invoice is paid.",
+             "Pay it on the Billing page (Manage billing) and your plan comes back at once. "
+             "Nothing was deleted.{support}"),
+            action="Pay the open invoice",
+        ),
+    },
+    "export_ready": {
+        "en": Text(
+            "Your VOPIX export is ready",
+            ("The copy of your VOPIX data that you asked for on {asked} is ready ({size}).",
+             "Download it from the Privacy page while logged in. The download works for you only, "
+             "until {expires}; then the file is deleted (you can make a new export at any time)."),
+            action="Open the Privacy page",
+        ),
+    },
+    "plan_ended": {
+        "en": Text(
+            "VOPIX: your {plan} plan has ended",
+            ("Your {plan} plan has ended and your account is on the Free plan now.",
+             "Nothing was deleted. Where you are over a Free limit, new messages or files wait "
+             "until you upgrade again or make room.{support}"),
+            action="See plans and billing",
+        ),
+    },
+    "policy_notice": {
+        "en": Text(
+            "VOPIX privacy policy: version {version} takes effect on {effective}",
+            ("We have published version {version} of the VOPIX privacy policy. It takes effect on "
+             "{effective}. {change}",
+             "What changes: {summary}",
+             "The whole policy is at the link below. You will also see this notice in the app "
+             "until you dismiss it."),
+            action="Read the policy",
         ),
     },
 }

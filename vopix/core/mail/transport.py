@@ -8,6 +8,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -41,6 +42,17 @@ def outbox_dir() -> Path:
     return get_settings().data_dir / "outbox"
 
 
+def message_id_for(mail: Claimed, domain: str) -> str:
+    """The same Message-ID for every attempt at one outbox row: a resend after a crash (the
+    server took the mail, the worker died before recording it) is one mail to the receiver,
+    which de-duplicates by Message-ID. The row's creation time keeps ids apart across
+    databases that reuse row ids (a restored backup, a fresh install on the same domain)."""
+    if mail.created_at is None:  # a mail built outside the outbox (benchmarks)
+        return make_msgid(idstring=f"mail{mail.id}", domain=domain)
+    created = mail.created_at if mail.created_at.tzinfo else mail.created_at.replace(tzinfo=UTC)
+    return f"<outbox-{mail.id}-{int(created.timestamp() * 1_000_000)}@{domain}>"
+
+
 def build_message(mail: Claimed) -> EmailMessage:
     cfg = get_settings()
     msg = EmailMessage()
@@ -49,7 +61,7 @@ def build_message(mail: Claimed) -> EmailMessage:
     msg["Subject"] = header_text(mail.subject)
     msg["Date"] = formatdate(localtime=False)
     domain = cfg.mail_from.rsplit("@", 1)[-1].strip(">") or "vopix.local"
-    msg["Message-ID"] = make_msgid(idstring=f"mail{mail.id}", domain=domain)
+    msg["Message-ID"] = message_id_for(mail, domain)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     if mail.unsubscribe_url:
         # RFC 8058 one-click unsubscribe (mail clients POST to the URL).

@@ -9,7 +9,7 @@ import os
 import socket
 import uuid
 
-from vopix.core import claim_loop
+from vopix.core import claim_loop, metrics
 from vopix.core.mail import outbox, transport
 
 log = logging.getLogger("vopix.mail")
@@ -27,6 +27,7 @@ async def send_one(mail: outbox.Claimed, wid: str) -> transport.Delivered | None
         delivered = await transport.deliver(mail)
     except transport.SendFailed as exc:
         gave_up = await asyncio.to_thread(outbox.mark_failed, mail, wid, str(exc), permanent=exc.permanent)
+        metrics.mail_failed(gave_up)
         # Never the address or the content in the log: the mail id and the reason only.
         (log.error if gave_up else log.warning)(
             "mail %s (%s) %s: %s", mail.id, mail.kind, "given up" if gave_up else "will be retried", exc
@@ -34,8 +35,10 @@ async def send_one(mail: outbox.Claimed, wid: str) -> transport.Delivered | None
         return None
     except Exception as exc:  # a bug must not stop the worker; the mail is retried
         await asyncio.to_thread(outbox.mark_failed, mail, wid, type(exc).__name__, permanent=False)
+        metrics.mail_failed(False)
         log.exception("mail %s failed unexpectedly", mail.id)
         return None
+    metrics.mail_sent()
     # The server has it: recording that must not fail on a passing database error, or the
     # lease would run out and the mail go out twice.
     for attempt in range(MARK_SENT_TRIES):
@@ -68,18 +71,8 @@ async def drain(wid: str | None = None, *, limit: int = 1000) -> int:
 
 async def run(concurrency: int = 4, idle_poll: float = IDLE_POLL_SECONDS) -> None:
     """Send mail forever, up to `concurrency` at a time; new mail wakes it at once."""
-    loop = asyncio.get_running_loop()
-    wake = asyncio.Event()
-
-    def notify() -> None:  # called from any thread, after the enqueueing commit
-        loop.call_soon_threadsafe(wake.set)
-
-    outbox.on_wake(notify)
     wid = worker_id()
-    try:
-        await claim_loop.run(
-            lambda: outbox.claim(wid), lambda mail: send_one(mail, wid), wake,
-            concurrency=concurrency, idle_poll=idle_poll, name="mail worker",
-        )
-    finally:
-        outbox.off_wake(notify)
+    await claim_loop.serve(
+        lambda: outbox.claim(wid), lambda mail: send_one(mail, wid), outbox.WAKEUPS,
+        concurrency=concurrency, idle_poll=idle_poll, name="mail worker",
+    )

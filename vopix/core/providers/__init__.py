@@ -27,6 +27,7 @@ from vopix.core.providers.base import (
     Usage,
     list_provider_kinds,
     make_provider,
+    provider_kind,
     register,
 )
 from vopix.core.providers.retry import stream_with_retry
@@ -55,6 +56,7 @@ __all__ = [
     "Usage",
     "list_provider_kinds",
     "make_provider",
+    "provider_kind",
     "register",
     "stream_with_retry",
 ]

@@ -81,7 +81,11 @@ class _Block:
     json: str = ""
 
 
-@register("anthropic", "Anthropic", "https://api.anthropic.com")
+@register(
+    "anthropic", "Anthropic", "https://api.anthropic.com", example_model="claude-sonnet-4-5",
+    base_url_hint="Leave empty for Anthropic's API; set it only for a proxy that speaks the Anthropic "
+    "Messages API.",
+)
 class AnthropicProvider(HTTPProvider):
     def build_request(
         self, messages: list[ChatMessage], tools: list[ToolSpec]

@@ -345,6 +345,9 @@ class ProviderKind:
     kind: str
     label: str
     default_base_url: str
+    # What the settings form shows for this kind: an example model and what the base URL is for.
+    example_model: str = ""
+    base_url_hint: str = ""
 
 
 PROVIDERS: dict[str, type[HTTPProvider]] = {}
@@ -353,16 +356,22 @@ _KINDS: dict[str, ProviderKind] = {}
 P = TypeVar("P", bound=type[HTTPProvider])
 
 
-def register(kind: str, label: str, default_base_url: str) -> Callable[[P], P]:
+def register(
+    kind: str, label: str, default_base_url: str, *, example_model: str = "", base_url_hint: str = ""
+) -> Callable[[P], P]:
     """Class decorator: `@register("openai", "OpenAI-compatible", "https://...")`."""
 
     def deco(cls: P) -> P:
         cls.kind, cls.label, cls.default_base_url = kind, label, default_base_url
         PROVIDERS[kind] = cls
-        _KINDS[kind] = ProviderKind(kind, label, default_base_url)
+        _KINDS[kind] = ProviderKind(kind, label, default_base_url, example_model, base_url_hint)
         return cls
 
     return deco
+
+
+def provider_kind(kind: str) -> ProviderKind | None:
+    return _KINDS.get(kind)
 
 
 def list_provider_kinds() -> list[tuple[str, str, str]]:

@@ -87,7 +87,11 @@ class _PartialCall:
     arguments: str = ""
 
 
-@register("openai", "OpenAI-compatible", "https://api.openai.com/v1")
+@register(
+    "openai", "OpenAI-compatible", "https://api.openai.com/v1", example_model="gpt-4o-mini",
+    base_url_hint="OpenAI-compatible covers OpenAI, OpenRouter, Groq, Together, Ollama, vLLM and "
+    "LM Studio: set their base URL.",
+)
 class OpenAICompatProvider(HTTPProvider):
     def build_request(
         self, messages: list[ChatMessage], tools: list[ToolSpec]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from vopix.core import hooks, jobs
 from vopix.core.agent.prompt_sections import register_prompt_section
-from vopix.core.workspace import seed, skills, tools
+from vopix.core.workspace import run_tool, seed, skills, tools
 from vopix.core.workspace.storage import get_storage
 
 ORPHAN_AGE = timedelta(days=1)
@@ -25,5 +25,6 @@ def _purge_orphans(now: datetime) -> int:
 def install() -> None:
     hooks.on_user_created(seed.seed_workspace)
     tools.register()
+    run_tool.register()  # running scripts in the sandbox (issue 16)
     register_prompt_section(skills.prompt_section, order=60)
     jobs.register_job(jobs.Job("purge_workspace_orphans", timedelta(hours=6), _purge_orphans))

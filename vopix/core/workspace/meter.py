@@ -12,20 +12,37 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vopix.core.clock import utcnow
+from vopix.core.plans import limits_of
 from vopix.core.workspace.base import QuotaExceeded, UsageView, human_size
 from vopix.db import session_scope
-from vopix.models import Plan, User, WorkspaceEntry, WorkspaceUsage
+from vopix.models import WorkspaceEntry, WorkspaceUsage
 from vopix.settings import get_settings
-
-UPGRADE_LINK = "/billing"
 
 
 def plan_limit(s: Session, user_id: int) -> tuple[int, str]:
-    columns = select(Plan.storage_bytes, Plan.name)
-    row = s.exec(
-        columns.join(User, col(User.plan_id) == col(Plan.id)).where(User.id == user_id)
-    ).first() or s.exec(columns.where(Plan.id == "free")).first()
-    return (int(row[0]), row[1]) if row else (0, "Free")
+    """The storage of the person's effective plan (0: none) and the plan's name."""
+    limits = limits_of(s, user_id)
+    return limits.storage_bytes, limits.name
+
+
+def full_message(used: int, limit: int, plan_name: str, needed: int = 0) -> str:
+    """Why a write is refused for want of room; after a downgrade the files stay, over the limit."""
+    if used > limit:
+        return (
+            f"You store {human_size(used)}, more than the {human_size(limit)} of your {plan_name} "
+            "plan. Nothing was deleted, but new files cannot be saved until you delete some or "
+            "upgrade on the Billing page."
+        )
+    if needed:
+        return (
+            f"Not enough storage: this needs {human_size(needed)} more, but only "
+            f"{human_size(max(0, limit - used))} of your {human_size(limit)} ({plan_name} plan) "
+            "is free. Delete files or upgrade on the Billing page."
+        )
+    return (
+        f"Your storage is full ({human_size(used)} of {human_size(limit)}, {plan_name} plan). "
+        "Delete files or upgrade on the Billing page."
+    )
 
 
 def ensure_meter(s: Session, user_id: int) -> None:
@@ -61,11 +78,7 @@ def charge(s: Session, user_id: int, delta: int, files: int, *, needed: int = 0)
             continue
         break
     used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
-    raise QuotaExceeded(
-        f"Not enough storage: this needs {human_size(needed or delta)} more, but only "
-        f"{human_size(max(0, limit - used))} of your {human_size(limit)} ({plan_name} plan) "
-        f"is free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
-    )
+    raise QuotaExceeded(full_message(used, limit, plan_name, needed or delta))
 
 
 def usage(user_id: int) -> UsageView:

@@ -156,8 +156,8 @@ of the web app). Use the tools list_files, read_file, search_files, write_file, 
 move_file and delete_file to work with it; writing counts against the person's storage.
 - skills/: each skill is a folder with a SKILL.md of instructions. When a request matches a skill \
 listed below, call load_skill with its name first and follow what it says.
-- scripts/: scripts can be stored and edited here, but you cannot run them: there is no way to \
-execute code yet. Never say you ran a script or know its output; offer to read, explain or edit it.
+- scripts/: the person's scripts (see "Running scripts" below for whether you can run them). \
+Never say you ran a script or know its output unless a run tool gave it to you.
 - MEMORY.md: your long-term notes about the person, given to you below at the start of every \
 conversation. When they tell you something worth remembering (or ask you to remember), add one \
 short dated line with append_file on MEMORY.md."""

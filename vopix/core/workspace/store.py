@@ -36,9 +36,9 @@ from vopix.core.workspace.entries import read_bytes as read_bytes
 from vopix.core.workspace.entries import read_text as read_text
 from vopix.core.workspace.entries import stat as stat
 from vopix.core.workspace.meter import (
-    UPGRADE_LINK,
     charge,
     ensure_meter,
+    full_message,
     plan_limit,
     too_large_message,
 )
@@ -181,7 +181,7 @@ class PendingWrite:
                 raise FileTooLarge(too_large_message(name_of(self.path), None, self.max_file)) from None
             raise QuotaExceeded(
                 f"“{name_of(self.path)}” does not fit: only {human_size(self.room)} of your storage is "
-                f"free. Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
+                "free. Delete files or upgrade on the Billing page."
             ) from None
 
     def commit(self, *, create_only: bool = False) -> EntryView:
@@ -213,17 +213,14 @@ def begin_write(user_id: int, path: str) -> PendingWrite:
     with session_scope() as s:
         ensure_meter(s, user_id)
         used = s.exec(select(WorkspaceUsage.bytes_used).where(WorkspaceUsage.user_id == user_id)).one()
-        limit, _ = plan_limit(s, user_id)
+        limit, plan_name = plan_limit(s, user_id)
         old = get_entry(s, user_id, path) if limit else None
         freed = old.size if old is not None and old.kind == "file" else 0
     if not limit:
         return PendingWrite(user_id, path, max_file, max_file)
     room = max(0, limit - used + freed)
     if room <= 0:
-        raise QuotaExceeded(
-            f"Your storage is full ({human_size(used)} of {human_size(limit)}). "
-            f"Delete files or upgrade on the Billing page ({UPGRADE_LINK})."
-        )
+        raise QuotaExceeded(full_message(used, limit, plan_name))
     return PendingWrite(user_id, path, max_file, room)
 
 

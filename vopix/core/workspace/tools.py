@@ -135,7 +135,7 @@ def move_file(ctx: ToolContext, args: dict[str, Any]) -> str:
 
 def delete_file(ctx: ToolContext, args: dict[str, Any]) -> str:
     if not ctx.confirmed:  # the runtime only calls this after the person pressed Confirm
-        raise ToolFailed("Deleting needs the person's confirmation in the web chat. Nothing was deleted.")
+        raise ToolFailed("Deleting needs the person's confirmation. Nothing was deleted.")
     path = _str(args, "path")
     files, freed = store.delete(ctx.user_id, path)
     return (
@@ -158,6 +158,22 @@ def load_skill(ctx: ToolContext, args: dict[str, Any]) -> str:
     return f"Skill “{skill.name}” ({skill.path}):\n\n{text}{extra}"
 
 
+# How each call reads for the person in the chat ("Delete README.md"), next to its tool.
+def _arg(args: dict[str, Any], key: str) -> str:
+    return " ".join(str(args.get(key) or "").split())
+
+
+def _describe_list(args: dict[str, Any]) -> str:
+    folder = _arg(args, "folder")
+    return f"List the files in {folder}" if folder else "List the files in the workspace"
+
+
+def _describe_read(args: dict[str, Any]) -> str:
+    start = args.get("start_line")
+    where = f" from line {start}" if isinstance(start, int) and start > 1 else ""
+    return f"Read {_arg(args, 'path')}{where}"
+
+
 def _obj(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": required}
 
@@ -168,30 +184,33 @@ TOOLS = [
     Tool("list_files", "List files and folders in the workspace (or in one folder).", _obj({
         "folder": {"type": "string", "description": "Folder to list; empty for the whole workspace."},
         "recursive": {"type": "boolean", "description": "Include sub-folders (default true)."},
-    }, []), _guard(list_files)),
+    }, []), _guard(list_files), describe=_describe_list),
     Tool("read_file", "Read a text file, a page of lines at a time.", _obj({
         "path": _PATH,
         "start_line": {"type": "integer", "description": "First line to read (1-based, default 1)."},
         "max_lines": {"type": "integer", "description": f"Lines (default 200, max {READ_MAX_LINES})."},
-    }, ["path"]), _guard(read_file)),
+    }, ["path"]), _guard(read_file), describe=_describe_read),
     Tool("search_files", "Full-text search of the workspace's text files (and file names).", _obj({
         "query": {"type": "string", "description": "Words to look for."},
         "limit": {"type": "integer", "description": "Most results (default 20)."},
-    }, ["query"]), _guard(search_files)),
+    }, ["query"]), _guard(search_files),
+         describe=lambda a: f"Search the files for “{_arg(a, 'query')}”"),
     Tool("write_file", "Create or replace a text file (folders are made as needed).", _obj({
         "path": _PATH, "content": {"type": "string", "description": "The whole new content."},
-    }, ["path", "content"]), _guard(write_file)),
+    }, ["path", "content"]), _guard(write_file), describe=lambda a: f"Write {_arg(a, 'path')}"),
     Tool("append_file", "Add text to the end of a text file (made if missing), e.g. a note in MEMORY.md.",
          _obj({"path": _PATH, "content": {"type": "string", "description": "Text to add."}},
-              ["path", "content"]), _guard(append_file)),
+              ["path", "content"]), _guard(append_file), describe=lambda a: f"Add to {_arg(a, 'path')}"),
     Tool("move_file", "Rename or move a file or folder.", _obj({
         "path": _PATH, "new_path": {"type": "string", "description": "Where it should be."},
-    }, ["path", "new_path"]), _guard(move_file)),
+    }, ["path", "new_path"]), _guard(move_file),
+         describe=lambda a: f"Move {_arg(a, 'path')} to {_arg(a, 'new_path')}"),
     Tool("delete_file", "Delete a file or a folder with everything in it. The person must confirm.",
-         _obj({"path": _PATH}, ["path"]), _guard(delete_file), needs_confirmation=True),
+         _obj({"path": _PATH}, ["path"]), _guard(delete_file), needs_confirmation=True,
+         describe=lambda a: f"Delete {_arg(a, 'path')}"),
     Tool("load_skill", "Load the full instructions of a skill listed in your prompt.", _obj({
         "name": {"type": "string", "description": "The skill's name as listed."},
-    }, ["name"]), _guard(load_skill)),
+    }, ["name"]), _guard(load_skill), describe=lambda a: f"Use the skill “{_arg(a, 'name')}”"),
 ]  # fmt: skip
 
 

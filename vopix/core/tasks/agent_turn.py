@@ -1,0 +1,61 @@
+"""An agent task's turn: the prompt run as a turn of the person's agent, its lease kept while
+the turn lasts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from vopix.core import usage
+from vopix.core.agent import history
+from vopix.core.kinds import TurnEventKind
+from vopix.core.tasks import claim as claims
+from vopix.core.tasks.runs import CHANNEL, Run, clock, conversation
+
+
+async def agent_answer(due: claims.Due, run: Run, note: str, worker_id: str) -> tuple[int, str, str]:
+    """Run the prompt as a turn of the person's agent (their tools and integrations, counted
+    against their quotas like any turn, checked first). (message id, text, outcome)."""
+    from vopix.core.agent import runtime
+
+    conversation_id = await asyncio.to_thread(conversation, due)
+    try:
+        await asyncio.to_thread(usage.check_quota, due.user_id)
+    except usage.QuotaExceeded as exc:
+        text = f"Your task \u201c{due.title}\u201d did not run: {exc}"
+        msg = await asyncio.to_thread(
+            history.add_message, due.user_id, conversation_id, "notice", text, channel=CHANNEL)
+        return msg.id, text, "refused"
+    parts: list[str] = []
+    last_id: int | None = None
+    failed = False
+
+    async def keep_lease() -> None:
+        while True:
+            await asyncio.sleep(claims.LEASE.total_seconds() / 3)
+            await asyncio.to_thread(claims.renew, due.task_id, worker_id, clock())
+
+    keeper = asyncio.create_task(keep_lease())
+    try:
+        async for event in runtime.run_turn(due.user_id, due.text, channel=CHANNEL,
+                                            conversation_id=conversation_id):
+            if event.kind == TurnEventKind.TEXT:
+                parts.append(event.text)
+            elif event.kind in (TurnEventKind.DONE, TurnEventKind.ERROR, TurnEventKind.TOOL_RESULT):
+                if event.kind == TurnEventKind.ERROR:
+                    failed = True
+                    parts.append(f"\n\n{event.text}")
+                elif event.kind == TurnEventKind.TOOL_RESULT:
+                    parts.append("\n\n")
+                if event.message_id and event.kind != TurnEventKind.TOOL_RESULT:
+                    last_id = event.message_id
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+    answer = "".join(parts).strip() or "(The agent gave no answer.)"
+    text = f"{due.title}\n\n{answer}{note}"
+    if last_id is None:
+        last_id = (await asyncio.to_thread(
+            history.add_message, due.user_id, conversation_id, "notice", answer, channel=CHANNEL)).id
+    return last_id, text, "failed" if failed else "delivered"
