@@ -117,7 +117,11 @@ async def test_open_message_opens_the_chat_at_the_delivered_message(logged_in) -
     assert "\u23f0 Reminder: water the plants (149)" not in texts and chat.newer_more
 
     await chat.open_conversation(str(other))
-    await chat.load()  # a reconnect: the same address, the conversation opened since stays
+    # chat_url.js moves the address to the conversation opened since (and drops ?m=): a
+    # reconnect then keeps that conversation, not the message the link named.
+    root.router = RouterData.from_router_data(
+        {"headers": {"cookie": cookie}, "asPath": f"/chat?c={other}"})
+    await chat.load()
     assert chat.current_id == other and chat.focus_id == ""
 
 
