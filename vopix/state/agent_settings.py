@@ -158,7 +158,7 @@ class AgentSettingsState(SessionState):
             self.provider_error = str(exc)
             return None
         self._show(view, persona=False)
-        label = dict(self.provider_options).get(self.provider_kind, self.provider_kind)
+        label = dict(self.provider_options).get(self.saved_kind, self.saved_kind)
         self.provider_message = f"AI provider saved: {label}."
         return None
 
