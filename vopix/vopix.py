@@ -40,6 +40,7 @@ from vopix.pages.usage import usage_page
 from vopix.pages.workspace import workspace_page
 from vopix.settings import get_settings
 from vopix.state import session as session_state
+from vopix.state import socket_owners
 from vopix.state.account import AccountState
 from vopix.state.admin import AdminState
 from vopix.state.agent_settings import AgentSettingsState
@@ -110,6 +111,7 @@ def _linked_socket(client_token: str) -> str | None:
 
 
 session_state.linked_socket = _linked_socket  # background writes check the live link
+app.register_lifespan_task(socket_owners.lifespan(app))  # a dead worker's tabs keep their tokens
 app.add_middleware(CookieBoundState(), index=0)
 app.register_lifespan_task(channels_lifespan)
 
