@@ -307,8 +307,13 @@ class TelegramTransport:
         edit = json.dumps({"prompt": press.prompt_ref, "text": first}, ensure_ascii=False)
         return [("edit", edit), *(("plain", part) for part in rest)]
 
-    async def deliver(self, item: queue.Outbound, to: str, event_id: int | None) -> None:
+    async def deliver(self, item: queue.Outbound, to: str, event_id: int | None, *,
+                      before_send: Callable[[], Awaitable[None]] | None = None) -> None:
+        """`before_send`: awaited once the pacing slot is ours, just before the request (a
+        task's run is marked 'sending' only then: a send still waiting can be made again)."""
         await self._pace(to)
+        if before_send is not None:
+            await before_send()
         try:
             message_id = await self._send(item, int(to))
         except Forbidden:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,10 @@ log = logging.getLogger("vopix.tasks")
 CHANNEL_NAMES = {"web": "the web chat", "telegram": "Telegram", "whatsapp": "WhatsApp"}
 TEMPLATE = "template"  # the route for WhatsApp outside the 24-hour window
 TASKS_LINK = "/tasks"
+
+
+class Lost(Exception):
+    """Another worker moved this run first: it carries on, this one stops."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,13 @@ def outbound_row(user_id: int, route: Route, body: str, now: datetime) -> Outbou
 
 
 async def send(route: Route, outbound_id: int, user_id: int, body: str, *,
-               check: bool = True) -> tuple[bool, str]:
+               check: bool = True, before_send: Callable[[], Awaitable[None]] | None = None,
+               ) -> tuple[bool, str]:
     """Hand the message to its channel; (sent, why not). A provider failure is a refusal
     here: the web chat has the message. check=False: (True, "") once handed over, the caller
-    reads what the channel said (outcome_in) in a transaction of its own."""
+    reads what the channel said (outcome_in) in a transaction of its own. `before_send` is
+    awaited when nothing is left to wait for but the request itself (after Telegram's pacing);
+    an exception from it (Lost) stops the send."""
     from vopix.channels import queue, telegram, whatsapp
 
     kind = "template" if route.channel == TEMPLATE else "text"
@@ -98,9 +106,13 @@ async def send(route: Route, outbound_id: int, user_id: int, body: str, *,
     item = queue.Outbound(outbound_id, user_id, channel, 0, kind, body)
     try:
         if channel == "telegram":
-            await telegram.TelegramTransport().deliver(item, route.to, None)
+            await telegram.TelegramTransport().deliver(item, route.to, None, before_send=before_send)
         else:
+            if before_send is not None:
+                await before_send()
             await whatsapp.WhatsAppTransport().deliver(item, route.to, None)
+    except Lost:
+        raise
     except Exception as exc:  # the provider is down: the web chat carries the message
         log.warning("task message %s not sent (%s)", outbound_id, type(exc).__name__)
         await asyncio.to_thread(queue.mark_failed, outbound_id, f"error: {type(exc).__name__}")

@@ -1,6 +1,6 @@
 """The common case, a claimed batch at a time: fresh occurrences of reminders (due within the
 grace period, never started), checked (account, quiet hours), stored in their task's
-conversation and, for the web chat, ended and moved on; for a channel, left 'sending' with
+conversation and, for the web chat, ended and moved on; for a channel, left 'stored' with
 their outbound row, for the worker to hand over (occurrence.py). All in the caller's one
 transaction, with multi-row statements: one INSERT of the batch's run rows, one of its new
 conversations, of its outbound rows, one UPDATE (executemany) of its runs and of its tasks'
@@ -35,8 +35,10 @@ _R = TaskRun.__table__  # type: ignore[attr-defined]
 _RUN_DONE = update(_R).where(_R.c.id == bindparam("run")).values(
     stage="done", outcome=bindparam("outcome"), channel=bindparam("ch"), detail=bindparam("why"),
     message_id=bindparam("msg"), finished_at=bindparam("at"))
-_RUN_SENDING = update(_R).where(_R.c.id == bindparam("run")).values(
-    stage="sending", channel=bindparam("ch"), message_id=bindparam("msg"), outbound_id=bindparam("out"))
+# Stored, with the channel and the outbound row it will go on: 'sending' only once nothing is
+# left to wait for but the request (occurrence.py), so a send still waiting can be made again.
+_RUN_TO_SEND = update(_R).where(_R.c.id == bindparam("run")).values(
+    stage="stored", channel=bindparam("ch"), message_id=bindparam("msg"), outbound_id=bindparam("out"))
 _TASK_CONVERSATION = update(_T).where(_T.c.id == bindparam("task")).values(conversation_id=bindparam("conv"))
 
 
@@ -138,12 +140,12 @@ def fresh_reminders(
         rows = [deliver.outbound_row(d.user_id, route, body, now) for d, route, body, _ in outbound]
         s.add_all(rows)
         s.flush()  # one multi-row INSERT
-        conn.execute(_RUN_SENDING, [
+        conn.execute(_RUN_TO_SEND, [
             {"run": runs[d.task_id], "ch": route.channel, "msg": msg_id, "out": row.id}
             for (d, route, _, msg_id), row in zip(outbound, rows, strict=True)])
         for (d, route, body, msg_id), row in zip(outbound, rows, strict=True):
             assert row.id is not None
-            done[d.task_id] = ToSend(Run(runs[d.task_id], "sending", msg_id, row.id), route, row.id, body)
+            done[d.task_id] = ToSend(Run(runs[d.task_id], "stored", msg_id, row.id), route, row.id, body)
     return done
 
 

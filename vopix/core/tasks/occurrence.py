@@ -16,6 +16,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import update
+
+from vopix.core.kinds import OutboundStatus
 from vopix.core.tasks import claim as claims
 from vopix.core.tasks import deliver, fresh
 from vopix.core.tasks import schedule as sch
@@ -44,28 +47,49 @@ from vopix.core.tasks.runs import (
     stored,
 )
 from vopix.db import core, session_scope
-from vopix.models import Task, TaskRun, TaskSettings
+from vopix.models import OutboundMessage, Task, TaskRun, TaskSettings
 
 log = logging.getLogger("vopix.tasks")
 _T = Task.__table__  # type: ignore[attr-defined]
 _R = TaskRun.__table__  # type: ignore[attr-defined]
+_O = OutboundMessage.__table__  # type: ignore[attr-defined]
 T = TypeVar("T")
 
 
-def _route_and_claim_send(
+def _route_and_outbound(
     due: claims.Due, run: Run, body: str, now: datetime
 ) -> tuple[deliver.Route, int | None]:
+    """The route, and for a channel the outbound row it goes on, recorded on the stored run. A
+    row an earlier attempt made (its worker stopped before handing it over) never left: it is
+    closed as such, and a new one is made for this attempt's route."""
     with session_scope() as s:
+        if run.outbound_id is not None:
+            unsent = (_O.c.id == run.outbound_id) & (_O.c.status == OutboundStatus.SENDING)
+            core(s).execute(update(_O).where(unsent).values(
+                status=OutboundStatus.SKIPPED, body="", status_at=now,
+                error="not handed over: its worker stopped; sent again"))
         prefs = s.get(TaskSettings, due.user_id)
         route = deliver.choose(s, due.user_id, prefs.channel if prefs else "web", now)
         if route.channel == "web":
             return route, None
         outbound_id = deliver.new_outbound(s, due.user_id, route, body, now)
-        moved = move(core(s), run.id, "stored", stage="sending", channel=route.channel,
-                      outbound_id=outbound_id)
-        if not moved:
+        if not move(core(s), run.id, "stored", channel=route.channel, outbound_id=outbound_id):
             raise Lost
         return route, outbound_id
+
+
+def _mark_sending(run_id: int) -> None:
+    """stored -> sending, right before the channel's request: from here a retry never sends."""
+    with session_scope() as s:
+        if not move(core(s), run_id, "stored", stage="sending"):
+            raise Lost
+
+
+def _sending(run_id: int) -> Callable[[], Awaitable[None]]:
+    async def mark() -> None:
+        await asyncio.to_thread(_mark_sending, run_id)
+
+    return mark
 
 
 async def _keeping_lease(due: claims.Due, worker_id: str, work: Awaitable[T]) -> T:
@@ -87,14 +111,15 @@ async def _keeping_lease(due: claims.Due, worker_id: str, work: Awaitable[T]) ->
 
 async def _deliver(due: claims.Due, run: Run, body: str, outcome: str, now: datetime,
                    worker_id: str) -> Result:
-    route, outbound_id = await asyncio.to_thread(_route_and_claim_send, due, run, body, now)
+    route, outbound_id = await asyncio.to_thread(_route_and_outbound, due, run, body, now)
     if outbound_id is None:
         if route.reason:
             prefs = await asyncio.to_thread(preferred, due.user_id)
             await asyncio.to_thread(fallback, due, prefs, route.reason, now)
             return Result("fallback", "web", f"in the web chat: {route.reason}")
         return Result(outcome, "web")
-    ok, why = await _keeping_lease(due, worker_id, deliver.send(route, outbound_id, due.user_id, body))
+    ok, why = await _keeping_lease(due, worker_id, deliver.send(
+        route, outbound_id, due.user_id, body, before_send=_sending(run.id)))
     if route.channel == deliver.TEMPLATE:
         detail = "in the web chat; WhatsApp's template message told you it waits" if ok else (
             f"in the web chat; the WhatsApp template was refused ({why})")
@@ -108,7 +133,7 @@ async def _deliver(due: claims.Due, run: Run, body: str, outcome: str, now: date
 def _reminder_in_one_go(due: claims.Due, now: datetime) -> Result | ToSend | None:
     """The common case in one transaction (fresh.py): a fresh occurrence of a reminder, checked
     (account, quiet hours), stored in its conversation and, for the web chat, ended and moved
-    on; for a channel, left 'sending' with its outbound row. None: take the long way."""
+    on; for a channel, left 'stored' with its outbound row. None: take the long way."""
     with session_scope() as s:
         return fresh.fresh_one(s, due, now)
 
@@ -135,7 +160,8 @@ async def _send_and_finish(due: claims.Due, job: ToSend, now_fn: Callable[[], da
                            worker_id: str) -> Result:
     now = now_fn()
     ok, why = await _keeping_lease(
-        due, worker_id, deliver.send(job.route, job.outbound_id, due.user_id, job.body, check=False))
+        due, worker_id, deliver.send(job.route, job.outbound_id, due.user_id, job.body, check=False,
+                                     before_send=_sending(job.run.id)))
     if ok:  # handed over: what the channel said, and the end of the run, in one transaction
         return await asyncio.to_thread(_end_sent, due, job, now, now_fn())
     result = _sent_result(due, job, False, why)
@@ -175,7 +201,10 @@ async def process(due: claims.Due, worker_id: str, now_fn: Callable[[], datetime
         if isinstance(fast, Result):
             return fast
         if isinstance(fast, ToSend):
-            return await _send_and_finish(due, fast, now_fn, worker_id)
+            try:
+                return await _send_and_finish(due, fast, now_fn, worker_id)
+            except Lost:  # another worker took the run over (this one's lease ran out)
+                return Result("lost")
     if not await asyncio.to_thread(account_active, due.user_id):
         run = await asyncio.to_thread(start_run, due, timedelta(0), now)
         result = Result("refused", "", "not run: the account is suspended or being deleted")

@@ -3,9 +3,11 @@ worker drives; see occurrence.py for the order of the checks).
 
 The run row (one per task and occurrence) moves started -> stored -> sending -> done, each move
 conditional on the one before: of two workers racing for an occurrence only one stores and only
-one sends, and a retry after a crash resumes where the run stopped. A run found 'sending' (the
-worker died while handing the message to its channel) is not sent again: whether it left is
-unknown, the web chat has it, the run says so. The task moves to its next occurrence in the
+one sends, and a retry after a crash resumes where the run stopped. A run moves to 'sending'
+only when nothing is left to wait for but the channel's request (after Telegram's pacing): one
+found 'stored' (its outbound row perhaps made, never handed over) is sent by the retry, one found
+'sending' (the worker died while handing the message to its channel) is not sent again: whether
+it left is unknown, the web chat has it, the run says so. The task moves to its next occurrence in the
 transaction that ends the run.
 """
 
@@ -25,6 +27,7 @@ from vopix.core.kinds import OutboundStatus
 from vopix.core.tasks import claim as claims
 from vopix.core.tasks import deliver
 from vopix.core.tasks import schedule as sch
+from vopix.core.tasks.deliver import Lost
 from vopix.db import core, get_engine, insert_ignoring_duplicates, session_scope
 from vopix.models import OutboundMessage, Task, TaskRun, TaskSettings
 from vopix.settings import get_settings
@@ -92,10 +95,6 @@ def move(conn: object, run_id: int, before: str, **values: object) -> bool:
         update(_R).where(_R.c.id == run_id, _R.c.stage == before).values(**values)
     ).rowcount
     return bool(n)
-
-
-class Lost(Exception):
-    """Another worker moved this run first: it carries on, this one stops."""
 
 
 # -- finishing and advancing -------------------------------------------------------------------
