@@ -80,6 +80,9 @@ class TaskRun(SQLModel, table=True):
     detail: str = Field(default="", max_length=300)
     late_seconds: int = Field(default=0)
     message_id: int | None = Field(default=None, sa_column=_set_null_fk("message.id"))
+    # An agent task's prompt, once stored in the task's conversation: a retry after a crash
+    # answers it again instead of storing (and counting) it a second time.
+    prompt_id: int | None = Field(default=None, sa_column=_set_null_fk("message.id"))
     outbound_id: int | None = Field(default=None, sa_column=_set_null_fk("outbound_message.id"))
     started_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

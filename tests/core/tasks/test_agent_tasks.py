@@ -81,3 +81,41 @@ def test_the_tools_preview_create_list_and_refuse_with_a_reason(person) -> None:
     assert _call(user, "pause_task", task_id=task.id).startswith("Paused.")
     assert _call(user, "delete_task", task_id=task.id).startswith("Deleted task")
     assert store.list_tasks(user) == []
+
+
+def test_an_agent_task_retried_after_a_crash_answers_its_stored_prompt_once_and_counts_it_once(
+    person, fake_ai, monkeypatch
+) -> None:
+    """The first attempt stores the prompt (its id on the run, in the same transaction), an
+    answer step, and dies; the retry after the lease answers that prompt: it is not stored nor
+    counted again, and what the dead attempt left after it is gone."""
+    from vopix.core.agent import history, runtime
+    from vopix.core.tasks import claim
+
+    user = _agent(person, fake_ai)
+    task = store.create(user, "agent", "Summarise my day", {"in_minutes": 5}, title="Day", now=T0)
+    before = usage.month_usage(user)
+    real_answer = runtime._answer
+
+    async def dies_mid_answer(user_id, conversation_id, channel, prep, should_stop):
+        history.add_message(user_id, conversation_id, "assistant", "Half an ans", channel=channel)
+        yield runtime.TurnEvent(runtime.TurnEventKind.TEXT, "Half an ans", None, conversation_id)
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(runtime, "_answer", dies_mid_answer)
+    due_at = T0 + timedelta(minutes=5)
+    run_at(due_at)
+    [run] = runs_of(task.id)
+    assert run.stage == "started" and run.prompt_id is not None
+    assert [m.content for m in task_messages(user)] == ["Summarise my day", "Half an ans"]
+
+    monkeypatch.setattr(runtime, "_answer", real_answer)
+    fake_ai.script(Reply("A quiet day: two meetings."))
+    assert run_at(due_at + claim.LEASE + timedelta(seconds=1), "w2") == 1
+    messages = task_messages(user)
+    assert [(m.role, m.content) for m in messages] == [
+        ("user", "Summarise my day"), ("assistant", "A quiet day: two meetings.")]
+    assert messages[0].id == run.prompt_id
+    [run] = runs_of(task.id)
+    assert (run.stage, run.outcome, run.message_id) == ("done", "delivered", messages[1].id)
+    assert usage.month_usage(user).messages == before.messages + 1

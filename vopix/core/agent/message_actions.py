@@ -158,23 +158,39 @@ def edit_rewind(user_id: int, conversation_id: int, message_id: int, text: str) 
     content = clean_text(text)
 
     def rewind(s: Session) -> None:
-        conn = core(s)
-        _conversation_of(s, user_id, conversation_id)
-        found = conn.execute(
-            select(_MSG.c.role).where(
-                _MSG.c.id == message_id,
-                _MSG.c.conversation_id == conversation_id,
-                _MSG.c.user_id == user_id,
-            )
-        ).scalar()
-        if found != "user":
-            raise NotFound("message not found")
-        conn.execute(
+        _cut_after_own(s, user_id, conversation_id, message_id)
+        core(s).execute(
             update(_MSG).where(_MSG.c.id == message_id).values(content=content, created_at=utcnow())
         )
-        _delete_after(s, conversation_id, message_id)
 
     return rewind
+
+
+def answer_again_rewind(user_id: int, conversation_id: int, message_id: int) -> Rewind:
+    """A rewind for runtime.respond: message `message_id` (the person's own, in this
+    conversation) is answered again as it stands; every later message is deleted (what a
+    crashed attempt at answering it left). NotFound when it is gone."""
+
+    def rewind(s: Session) -> None:
+        _cut_after_own(s, user_id, conversation_id, message_id)
+
+    return rewind
+
+
+def _cut_after_own(s: Session, user_id: int, conversation_id: int, message_id: int) -> None:
+    """Every message after `message_id` deleted, which must be the person's own message in
+    their conversation (NotFound otherwise)."""
+    _conversation_of(s, user_id, conversation_id)
+    found = core(s).execute(
+        select(_MSG.c.role).where(
+            _MSG.c.id == message_id,
+            _MSG.c.conversation_id == conversation_id,
+            _MSG.c.user_id == user_id,
+        )
+    ).scalar()
+    if found != "user":
+        raise NotFound("message not found")
+    _delete_after(s, conversation_id, message_id)
 
 
 def regenerate_rewind(user_id: int, conversation_id: int) -> Rewind:

@@ -11,6 +11,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import Session
+
 from vopix.core import metrics, usage
 from vopix.core.agent import history, profile
 from vopix.core.agent.context import TRIMMED_NOTE, fit_history, system_prompt, to_chat_messages
@@ -86,8 +88,10 @@ async def run_turn(
     channel: str = "web",
     conversation_id: int | None = None,
     should_stop: StopCheck | None = None,
+    on_stored: Callable[[Session, int], None] | None = None,
 ) -> AsyncIterator[TurnEvent]:
-    """Save the person's message, then answer it (see `respond`)."""
+    """Save the person's message, then answer it (see `respond`). `on_stored(session,
+    message_id)` runs in the transaction that saves the message (a task run records it)."""
     content = (text or "").strip()
     if not content:
         yield TurnEvent(TurnEventKind.ERROR, "Write a message first.")
@@ -96,7 +100,8 @@ async def run_turn(
         conversation_id = (await asyncio.to_thread(history.create_conversation, user_id)).id
     # One thread hop saves the message and prepares the answer; the message is kept whatever
     # the preparation decides (quota, provider) or raises.
-    msg_id, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel, content)
+    msg_id, outcome = await asyncio.to_thread(
+        _prepare, user_id, conversation_id, channel, content, on_stored=on_stored)
     yield TurnEvent(TurnEventKind.USER_MESSAGE, content, msg_id, conversation_id)
     async for event in _answer(user_id, conversation_id, channel, outcome, should_stop):
         yield event
@@ -125,18 +130,25 @@ def _prepare(
     channel: str,
     inbound: str | None = None,
     rewind: Rewind | None = None,
+    *,
+    on_stored: Callable[[Session, int], None] | None = None,
+    admitted: bool = False,
 ) -> tuple[int | None, _Outcome]:
     """Everything before the provider call, in one worker-thread hop (fast first token):
-    store `inbound` (the person's message) if given, quotas, provider, `rewind` (an edit or a
-    regenerate, only once the turn is admitted), history, prompt."""
+    store `inbound` (the person's message) if given, quotas (unless the message was `admitted`
+    already), provider, `rewind` (an edit or a regenerate, only once the turn is admitted),
+    history, prompt."""
     msg_id = None
     with session_scope() as s:
         if inbound is not None:
             msg_id = history.insert_message(s, user_id, conversation_id, "user", inbound, channel=channel).id
+            if on_stored is not None:
+                on_stored(s, msg_id)
         try:
             # A savepoint: whatever happens here, the inbound message above is committed.
             with s.begin_nested() if inbound is not None else nullcontext():
-                usage.admit_message(s, user_id)
+                if not admitted:
+                    usage.admit_message(s, user_id)
                 config, persona = profile.load_for_turn(s, user_id)
                 if rewind is not None:
                     rewind(s)
@@ -192,13 +204,17 @@ async def respond(
     channel: str = "web",
     should_stop: StopCheck | None = None,
     rewind: Rewind | None = None,
+    admitted: bool = False,
 ) -> AsyncIterator[TurnEvent]:
     """Answer the latest messages of a conversation. Never invents a reply: without a
     provider, over quota, or when the provider fails, the person gets a clear notice. A
     `rewind` (message_actions: edit and resend, regenerate) first cuts the conversation back,
     in the transaction that admits the turn: a turn refused for quota or provider changes
-    nothing, and one whose rewind fails (NotFound, ValueError) raises before any provider call."""
-    _, outcome = await asyncio.to_thread(_prepare, user_id, conversation_id, channel, None, rewind)
+    nothing, and one whose rewind fails (NotFound, ValueError) raises before any provider call.
+    `admitted`: the message answered was counted already (a task's turn run again after a
+    crash): the quota is not checked nor the message counted again."""
+    _, outcome = await asyncio.to_thread(
+        _prepare, user_id, conversation_id, channel, None, rewind, admitted=admitted)
     async for event in _answer(user_id, conversation_id, channel, outcome, should_stop):
         yield event
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,6 +72,7 @@ class Run:
     stage: str
     message_id: int | None
     outbound_id: int | None
+    prompt_id: int | None = None  # an agent task's prompt, once stored
 
 
 def start_run(due: claims.Due, late: timedelta, now: datetime) -> Run:
@@ -84,10 +86,19 @@ def start_run(due: claims.Due, late: timedelta, now: datetime) -> Run:
             "late_seconds": max(0, int(late.total_seconds())), "started_at": now,
         }])
         row = conn.execute(
-            select(_R.c.id, _R.c.stage, _R.c.message_id, _R.c.outbound_id).where(
+            select(_R.c.id, _R.c.stage, _R.c.message_id, _R.c.outbound_id, _R.c.prompt_id).where(
                 _R.c.task_id == due.task_id, _R.c.occurrence_at == due.occurrence_at)
         ).one()
-        return Run(row.id, row.stage, row.message_id, row.outbound_id)
+        return Run(row.id, row.stage, row.message_id, row.outbound_id, row.prompt_id)
+
+
+def prompt_recorder(run_id: int) -> Callable[[Session, int], None]:
+    """For runtime.run_turn: the prompt's message id on the run, in the transaction that stores
+    the prompt (a crash leaves both or neither)."""
+    def record(s: Session, message_id: int) -> None:
+        core(s).execute(update(_R).where(_R.c.id == run_id).values(prompt_id=message_id))
+
+    return record
 
 
 def move(conn: object, run_id: int, before: str, **values: object) -> bool:
