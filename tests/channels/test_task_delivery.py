@@ -110,3 +110,64 @@ async def test_a_worker_that_died_while_sending_never_sends_again(channels_env, 
     assert len(channels_env["telegram"].messages_in(CHAT)) == 1
     [run] = runs_of(task.id)
     assert (run.stage, run.outcome, run.channel) == ("done", "delivered", "telegram")
+
+
+async def test_a_persons_reminders_due_together_reach_their_chat_as_one_message(channels_env, make_user) -> None:
+    """Three reminders at 9:00 are one Telegram message (one ping; Telegram allows a message a
+    second in a chat), and each is in its own task's conversation; another person's stays apart."""
+    user, _, _ = make_user()
+    other, _, _ = make_user()
+    link_telegram(user, CHAT)
+    link_telegram(other, CHAT + 1)
+    tasks = [_reminder(user, "telegram", text) for text in ("call Ana", "water the plants", "pay rent")]
+    theirs = _reminder(other, "telegram", "walk the dog")
+    assert await run_at(T0 + timedelta(minutes=5)) == 4
+    tg = channels_env["telegram"]
+    assert [m["text"] for m in tg.messages_in(CHAT)] == [
+        "\u23f0 Reminders:\n\u2022 call Ana\n\u2022 water the plants\n\u2022 pay rent"]
+    assert [m["text"] for m in tg.messages_in(CHAT + 1)] == ["\u23f0 Reminder: walk the dog"]
+    assert sorted(m.content for m in task_messages(user)) == [
+        "\u23f0 Reminder: call Ana", "\u23f0 Reminder: pay rent", "\u23f0 Reminder: water the plants"]
+    runs = [runs_of(t.id)[0] for t in tasks]
+    assert {(r.stage, r.outcome, r.channel) for r in runs} == {("done", "delivered", "telegram")}
+    assert len({r.outbound_id for r in runs}) == 1 and len({r.message_id for r in runs}) == 3
+    assert runs_of(theirs.id)[0].outcome == "delivered"
+
+
+async def test_a_worker_that_died_before_its_request_left_is_sent_again(
+    channels_env, make_user, monkeypatch
+) -> None:
+    """Killed while waiting for Telegram's pacing (stored, its outbound row made, the request
+    not yet made): the retry after the lease sends it, once, and the dead attempt's row is
+    closed as never handed over."""
+    from vopix.channels import telegram
+    from vopix.core.kinds import OutboundStatus
+    from vopix.models import OutboundMessage
+
+    user, _, _ = make_user()
+    link_telegram(user, CHAT)
+    task = _reminder(user, "telegram")
+    real_pace = telegram.TelegramTransport._pace
+
+    class Died(BaseException):  # not an error the code may handle: the process is gone
+        pass
+
+    async def dies_while_waiting(self, to):
+        raise Died
+
+    monkeypatch.setattr(telegram.TelegramTransport, "_pace", dies_while_waiting)
+    due_at = T0 + timedelta(minutes=5)
+    with pytest.raises(Died):
+        await run_at(due_at)
+    [run] = runs_of(task.id)
+    assert run.stage == "stored" and run.outbound_id is not None
+    first_row = run.outbound_id
+    monkeypatch.setattr(telegram.TelegramTransport, "_pace", real_pace)
+    assert await run_at(due_at + claims.LEASE + timedelta(seconds=5)) == 1
+    assert [m["text"] for m in channels_env["telegram"].messages_in(CHAT)] == ["\u23f0 Reminder: call Ana"]
+    [run] = runs_of(task.id)
+    assert (run.stage, run.outcome, run.channel) == ("done", "delivered", "telegram")
+    assert run.outbound_id != first_row
+    with session_scope() as s:
+        assert s.get(OutboundMessage, first_row).status == OutboundStatus.SKIPPED
+    assert len(task_messages(user)) == 1

@@ -25,7 +25,7 @@ from vopix.core.agent import history
 from vopix.core.tasks import claim as claims
 from vopix.core.tasks import deliver
 from vopix.core.tasks import schedule as sch
-from vopix.core.tasks.runs import CHANNEL, Result, Run, advance_many, late_note
+from vopix.core.tasks.runs import CHANNEL, REMINDER_PREFIX, Result, Run, advance_many, late_note
 from vopix.db import core, get_engine
 from vopix.models import ChannelLink, Conversation, Task, TaskRun, TaskSettings, User
 
@@ -44,10 +44,54 @@ _TASK_CONVERSATION = update(_T).where(_T.c.id == bindparam("task")).values(conve
 
 @dataclass(frozen=True)
 class ToSend:
+    """A stored reminder to hand to its channel; `others`: the person's other reminders of the
+    batch that go in the same message (their runs end with this one's)."""
+
     run: Run
     route: deliver.Route
     outbound_id: int
     body: str
+    others: tuple[tuple[claims.Due, Run], ...] = ()
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A reminder that goes in another one's message (ToSend.others): its run ends with that one."""
+
+    task_id: int
+
+
+# Reminders of one person due together go to their Telegram or WhatsApp chat as one message
+# (one ping instead of ten, and Telegram allows one message a second in a chat), up to this
+# length (both channels take 4,096 characters); every reminder keeps its own message in its
+# task's conversation.
+ONE_MESSAGE_CHARS = 3500
+_SEVERAL = "\u23f0 Reminders:"
+
+
+def _one_message(bodies: list[str]) -> str:
+    if len(bodies) == 1:
+        return bodies[0]
+    return "\n".join([_SEVERAL, *(f"\u2022 {b.removeprefix(REMINDER_PREFIX)}" for b in bodies)])
+
+
+def _together(outbound: list[tuple[claims.Due, deliver.Route, str, int]]
+              ) -> list[list[tuple[claims.Due, deliver.Route, str, int]]]:
+    """The batch's channel messages grouped by chat (person, channel, address), in order, each
+    group within ONE_MESSAGE_CHARS."""
+    groups: list[list[tuple[claims.Due, deliver.Route, str, int]]] = []
+    open_group: dict[tuple[int, str, str], int] = {}
+    for item in outbound:
+        d, route, body, _ = item
+        key = (d.user_id, route.channel, route.to)
+        at = open_group.get(key)
+        joined = [b for _, _, b, _ in groups[at]] + [body] if at is not None else []
+        if at is not None and len(_one_message(joined)) <= ONE_MESSAGE_CHARS:
+            groups[at].append(item)
+            continue
+        open_group[key] = len(groups)
+        groups.append([item])
+    return groups
 
 
 def read_context(s: Session, batch: list[claims.Due]) -> tuple[
@@ -84,7 +128,7 @@ def _new_runs(s: Session, batch: Iterable[claims.Due], now: datetime) -> dict[in
 def fresh_reminders(
     s: Session, batch: list[claims.Due], now: datetime, people: dict[int, User],
     prefs: dict[int, TaskSettings], there: set[int], links: dict[tuple[int, str], ChannelLink],
-) -> dict[int, Result | ToSend]:
+) -> dict[int, Result | ToSend | Joined]:
     """The batch's fresh reminders in the caller's transaction (`there`: the conversations known
     to exist). By task id; a task not in the answer takes the long way."""
     from vopix.core import account_standing
@@ -111,12 +155,12 @@ def fresh_reminders(
         s.flush()  # one multi-row INSERT
         conn.execute(_TASK_CONVERSATION, [{"task": t, "conv": c.id} for t, c in made.items()])
         conversations.update({t: c.id for t, c in made.items()})
-    done: dict[int, Result | ToSend] = {}
+    done: dict[int, Result | ToSend | Joined] = {}
     finished: list[dict[str, object]] = []
     moved_on: list[claims.Due] = []
     outbound: list[tuple[claims.Due, deliver.Route, str, int]] = []
     for d in ready:
-        body = f"\u23f0 Reminder: {d.text}{late_note(now - d.next_run_at, d)}"
+        body = f"{REMINDER_PREFIX}{d.text}{late_note(now - d.next_run_at, d)}"
         conversation_id = conversations[d.task_id]
         assert conversation_id is not None
         msg = history.insert_message(s, d.user_id, conversation_id, "assistant", body, channel=CHANNEL)
@@ -137,19 +181,27 @@ def fresh_reminders(
         conn.execute(_RUN_DONE, finished)
         advance_many(s, moved_on, now, missed_note="not run: an earlier occurrence was still running late")
     if outbound:
-        rows = [deliver.outbound_row(d.user_id, route, body, now) for d, route, body, _ in outbound]
+        groups = _together(outbound)
+        bodies = [_one_message([body for _, _, body, _ in group]) for group in groups]
+        rows = [deliver.outbound_row(group[0][0].user_id, group[0][1], body, now)
+                for group, body in zip(groups, bodies, strict=True)]
         s.add_all(rows)
         s.flush()  # one multi-row INSERT
         conn.execute(_RUN_TO_SEND, [
             {"run": runs[d.task_id], "ch": route.channel, "msg": msg_id, "out": row.id}
-            for (d, route, _, msg_id), row in zip(outbound, rows, strict=True)])
-        for (d, route, body, msg_id), row in zip(outbound, rows, strict=True):
+            for group, row in zip(groups, rows, strict=True) for d, route, _, msg_id in group])
+        for group, body, row in zip(groups, bodies, rows, strict=True):
             assert row.id is not None
-            done[d.task_id] = ToSend(Run(runs[d.task_id], "stored", msg_id, row.id), route, row.id, body)
+            (lead, route, _, msg_id), rest = group[0], group[1:]
+            others = tuple((d, Run(runs[d.task_id], "stored", m, row.id)) for d, _, _, m in rest)
+            done[lead.task_id] = ToSend(Run(runs[lead.task_id], "stored", msg_id, row.id), route, row.id,
+                                        body, others)
+            for d, _ in others:
+                done[d.task_id] = Joined(lead.task_id)
     return done
 
 
-def fresh_one(s: Session, due: claims.Due, now: datetime) -> Result | ToSend | None:
+def fresh_one(s: Session, due: claims.Due, now: datetime) -> Result | ToSend | Joined | None:
     """One fresh reminder the same way (its task's conversation read again first)."""
     task = s.get(Task, due.task_id)
     due = dataclasses.replace(due, conversation_id=task.conversation_id if task is not None else None)

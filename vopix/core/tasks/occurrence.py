@@ -23,8 +23,9 @@ from vopix.core.tasks import claim as claims
 from vopix.core.tasks import deliver, fresh
 from vopix.core.tasks import schedule as sch
 from vopix.core.tasks.agent_turn import agent_answer
-from vopix.core.tasks.fresh import ToSend
+from vopix.core.tasks.fresh import Joined, ToSend
 from vopix.core.tasks.runs import (
+    REMINDER_PREFIX,
     Lost,
     Result,
     Run,
@@ -78,27 +79,34 @@ def _route_and_outbound(
         return route, outbound_id
 
 
-def _mark_sending(run_id: int) -> None:
-    """stored -> sending, right before the channel's request: from here a retry never sends."""
+def _mark_sending(run_ids: list[int]) -> None:
+    """stored -> sending, right before the channel's request: from here a retry never sends.
+    Every run of the message or none (another worker took one over: it sends its own)."""
     with session_scope() as s:
-        if not move(core(s), run_id, "stored", stage="sending"):
-            raise Lost
+        moved = core(s).execute(update(_R).where(_R.c.id.in_(run_ids), _R.c.stage == "stored")
+                                .values(stage="sending")).rowcount
+        if moved != len(run_ids):
+            raise Lost  # (rolls the others back)
 
 
-def _sending(run_id: int) -> Callable[[], Awaitable[None]]:
+def _sending(run_ids: list[int]) -> Callable[[], Awaitable[None]]:
     async def mark() -> None:
-        await asyncio.to_thread(_mark_sending, run_id)
+        await asyncio.to_thread(_mark_sending, run_ids)
 
     return mark
 
 
-async def _keeping_lease(due: claims.Due, worker_id: str, work: Awaitable[T]) -> T:
-    """`work` with the occurrence's lease renewed while it lasts (a send may wait long for its
+async def _keeping_lease(dues: list[claims.Due], worker_id: str, work: Awaitable[T]) -> T:
+    """`work` with the occurrences' leases renewed while it lasts (a send may wait long for its
     slot under Telegram's limits: lost to the lease, it would be taken for an interrupted one)."""
+    def renew_all() -> None:
+        for due in dues:
+            claims.renew(due.task_id, worker_id, clock())
+
     async def keep() -> None:
         while True:
             await asyncio.sleep(claims.LEASE.total_seconds() / 3)
-            await asyncio.to_thread(claims.renew, due.task_id, worker_id, clock())
+            await asyncio.to_thread(renew_all)
 
     keeper = asyncio.create_task(keep())
     try:
@@ -118,8 +126,8 @@ async def _deliver(due: claims.Due, run: Run, body: str, outcome: str, now: date
             await asyncio.to_thread(fallback, due, prefs, route.reason, now)
             return Result("fallback", "web", f"in the web chat: {route.reason}")
         return Result(outcome, "web")
-    ok, why = await _keeping_lease(due, worker_id, deliver.send(
-        route, outbound_id, due.user_id, body, before_send=_sending(run.id)))
+    ok, why = await _keeping_lease([due], worker_id, deliver.send(
+        route, outbound_id, due.user_id, body, before_send=_sending([run.id])))
     if route.channel == deliver.TEMPLATE:
         detail = "in the web chat; WhatsApp's template message told you it waits" if ok else (
             f"in the web chat; the WhatsApp template was refused ({why})")
@@ -130,7 +138,7 @@ async def _deliver(due: claims.Due, run: Run, body: str, outcome: str, now: date
     return Result("fallback", "web", f"in the web chat: {why}")
 
 
-def _reminder_in_one_go(due: claims.Due, now: datetime) -> Result | ToSend | None:
+def _reminder_in_one_go(due: claims.Due, now: datetime) -> Result | ToSend | Joined | None:
     """The common case in one transaction (fresh.py): a fresh occurrence of a reminder, checked
     (account, quiet hours), stored in its conversation and, for the web chat, ended and moved
     on; for a channel, left 'stored' with its outbound row. None: take the long way."""
@@ -138,7 +146,7 @@ def _reminder_in_one_go(due: claims.Due, now: datetime) -> Result | ToSend | Non
         return fresh.fresh_one(s, due, now)
 
 
-def reminders_in_one_go(batch: list[claims.Due], now: datetime) -> dict[int, Result | ToSend]:
+def reminders_in_one_go(batch: list[claims.Due], now: datetime) -> dict[int, Result | ToSend | Joined]:
     """A claimed batch's fresh reminders (those due within the grace period) as above, all in one
     transaction with multi-row statements (fresh.py). By task id; a task not in the answer
     takes `process`'s own way. Any failure rolls the whole batch back and every occurrence
@@ -158,16 +166,26 @@ def reminders_in_one_go(batch: list[claims.Due], now: datetime) -> dict[int, Res
 
 async def _send_and_finish(due: claims.Due, job: ToSend, now_fn: Callable[[], datetime],
                            worker_id: str) -> Result:
+    """Hand a stored reminder (and those going in the same message) to its channel, then end
+    every run of the message."""
     now = now_fn()
+    runs = [(due, job.run), *job.others]
     ok, why = await _keeping_lease(
-        due, worker_id, deliver.send(job.route, job.outbound_id, due.user_id, job.body, check=False,
-                                     before_send=_sending(job.run.id)))
-    if ok:  # handed over: what the channel said, and the end of the run, in one transaction
+        [d for d, _ in runs], worker_id,
+        deliver.send(job.route, job.outbound_id, due.user_id, job.body, check=False,
+                     before_send=_sending([r.id for _, r in runs])))
+    if ok:  # handed over: what the channel said, and the end of the runs, in one transaction
         return await asyncio.to_thread(_end_sent, due, job, now, now_fn())
     result = _sent_result(due, job, False, why)
     if job.route.channel != deliver.TEMPLATE:
         await asyncio.to_thread(fallback, due, job.route.channel, why, now)
-    await asyncio.to_thread(finish, due, job.run.id, result, now_fn())
+
+    def finish_all() -> None:
+        with session_scope() as s:
+            for d, r in runs:
+                finish_in(s, d, r.id, result, now_fn())
+
+    await asyncio.to_thread(finish_all)
     return result
 
 
@@ -187,13 +205,16 @@ def _end_sent(due: claims.Due, job: ToSend, sent_at: datetime, now: datetime) ->
         result = _sent_result(due, job, ok, why)
         if not ok and job.route.channel != deliver.TEMPLATE:
             deliver.tell_undelivered(s, due.user_id, job.route.channel, why, sent_at)
-        finish_in(s, due, job.run.id, result, now)
+        for d, r in [(due, job.run), *job.others]:
+            finish_in(s, d, r.id, result, now)
         return result
 
 
 async def process(due: claims.Due, worker_id: str, now_fn: Callable[[], datetime] = clock,
-                  done: Result | ToSend | None = None) -> Result:
+                  done: Result | ToSend | Joined | None = None) -> Result:
     """`done`: what reminders_in_one_go did for this occurrence (its batch), if anything."""
+    if isinstance(done, Joined):  # in another reminder's message: its run ends with that one
+        return Result("joined")
     now = now_fn()
     late = now - due.next_run_at
     if done is not None or (due.kind == "reminder" and late <= grace()):
@@ -234,7 +255,7 @@ async def process(due: claims.Due, worker_id: str, now_fn: Callable[[], datetime
                 if not await asyncio.to_thread(stored, run.id, message_id):
                     raise Lost
             else:
-                body = f"\u23f0 Reminder: {due.text}{note}"
+                body = f"{REMINDER_PREFIX}{due.text}{note}"
                 message_id = await asyncio.to_thread(store_reminder, due, run, body)
             run = Run(run.id, "stored", message_id, None)
         else:  # stored: resumed after a crash; the message is in the history

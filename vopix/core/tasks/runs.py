@@ -36,6 +36,7 @@ from vopix.settings import get_settings
 _T = Task.__table__  # type: ignore[attr-defined]
 _R = TaskRun.__table__  # type: ignore[attr-defined]
 CHANNEL = "task"  # how the history marks a message that came from a task
+REMINDER_PREFIX = "\u23f0 Reminder: "
 MAX_MISSED_ROWS = 20
 
 

@@ -38,7 +38,7 @@ def worker_name() -> str:
 async def handle_batch(
     batch: list[claims.Due], worker_id: str, now_fn: Callable[[], datetime] = clock
 ) -> int:
-    async def one(due: claims.Due, done: Result | occurrence.ToSend | None) -> None:
+    async def one(due: claims.Due, done: Result | occurrence.ToSend | occurrence.Joined | None) -> None:
         try:
             await metrics.observe_task_occurrence(  # due / late / missed (issue 17)
                 process(due, worker_id, now_fn, done), (now_fn() - due.next_run_at).total_seconds())
@@ -81,7 +81,7 @@ async def serve(concurrency: int = 128, batch: int = 16, idle_poll: float = 5.0,
     def notify() -> None:
         loop.call_soon_threadsafe(wake.set)
 
-    async def one(due: claims.Due, done: Result | occurrence.ToSend | None) -> None:
+    async def one(due: claims.Due, done: Result | occurrence.ToSend | occurrence.Joined | None) -> None:
         nonlocal in_flight
         holds_slot, sends = True, False
         try:
