@@ -80,7 +80,12 @@ def alert(message: rx.Var | str, *, kind: str = "error") -> rx.Component:
 
 
 def submit(label: str, busy: rx.Var | bool = False) -> rx.Component:
-    return rx.el.button(label, type="submit", disabled=busy, class_name="vx-button")
+    """A form's submit button, disabled while `busy` and until the page is hydrated: a click
+    before the app's handlers are live would post the form natively, reload the page and lose
+    what was typed (seen on a slow machine right after following a link)."""
+    not_ready = ~rx.State.is_hydrated
+    disabled = not_ready if isinstance(busy, bool) and not busy else (busy | not_ready)
+    return rx.el.button(label, type="submit", disabled=disabled, class_name="vx-button")
 
 
 def empty_state(title: str | rx.Var, *body: Any, small: bool = False) -> rx.Component:
