@@ -86,10 +86,10 @@ def _provider_form() -> rx.Component:
                     rx.foreach(S.provider_options, lambda o: rx.el.option(o[1], value=o[0])),
                     id="provider",
                     name="provider",
-                    # Uncontrolled (the form's key remounts it when a save or a load shows
-                    # the stored choice): a controlled select snaps back to the old value
-                    # until the server answers the change, and a quick Save sent that one.
-                    default_value=S.provider_kind,
+                    # Controlled: it shows the state's choice, which a load that answers
+                    # late cannot undo. (Saving reads the choice from the state, not from
+                    # the form: the select snaps back until the server answers a change.)
+                    value=S.provider_kind,
                     on_change=S.choose_provider,
                     class_name="vx-select",
                 ),

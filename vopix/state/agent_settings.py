@@ -143,8 +143,10 @@ class AgentSettingsState(SessionState):
     @for_user
     async def save_provider(self, user_id: int, form: dict) -> None:
         self.provider_message = self.provider_error = ""
-        kind = _text(form, "provider") or PLATFORM_DEFAULT
-        kind = "" if kind == PLATFORM_DEFAULT else kind
+        # The choice as the state holds it: the select's change reached the server before this
+        # submit (events run in order), while the form's own field may still show the old
+        # value (a controlled select waits for the server's answer to show the new one).
+        kind = "" if self.provider_kind == PLATFORM_DEFAULT else self.provider_kind
         try:
             view = await asyncio.to_thread(
                 profile.update_provider,
