@@ -60,7 +60,7 @@ async def run_due(worker_id: str | None = None, now_fn: Callable[[], datetime] =
     return done
 
 
-async def serve(concurrency: int = 128, batch: int = 16, idle_poll: float = 5.0,
+async def serve(concurrency: int = 128, batch: int = 64, idle_poll: float = 5.0,
                 sending: int = 1024) -> None:
     """Lifespan task of every app process: up to `concurrency` occurrences at once, claimed a
     batch at a time but each in a slot of its own (one slow occurrence holds only its own
