@@ -38,7 +38,7 @@ def test_a_reminder_asked_for_in_the_chat_is_listed_and_then_arrives(page, provi
         expect(task).to_contain_text("Web chat")
 
         TASK_CLOCK_FILE.write_text("180")  # the workers' clock: three minutes on
-        expect(task).to_contain_text("Delivered", timeout=30_000)  # the page polls its runs
+        expect(task).to_contain_text("Delivered", timeout=30_000)  # shown live: the run's end is a notice
         # "Open message": the chat, at the delivered message, marked as a search hit is.
         task.get_by_role("button", name="Open the delivered message in the chat").click()
         expect(page).to_have_url(re.compile(r"/chat\?c=\d+&m=\d+$"))

@@ -143,3 +143,29 @@ async def test_open_message_of_someone_elses_conversation_opens_nothing(logged_i
     chat = root.get_substate(ChatState.get_full_name().split(".")[1:])
     await chat.load()
     assert chat.current_id == 0 and chat.messages == [] and chat.error == "That message is no longer there."
+
+
+async def test_an_open_tasks_page_shows_a_task_made_elsewhere_and_a_run_that_ended(logged_in) -> None:
+    """A task the agent makes in a chat, and the end of its run, each send a live notice; the
+    open page, told (as its session watcher does, vopix/state/session.py), shows them."""
+    from datetime import timedelta
+
+    from vopix.core import live
+    from vopix.core.clock import utcnow
+    from vopix.core.tasks import worker
+
+    user_id, state = logged_in(TasksState)
+    await state.load()
+    assert state.tasks == []
+    start = utcnow()
+    async with live.subscribe(user_id) as ear:
+        task = store.create(user_id, "reminder", "call Ana", {"in_minutes": 5}, now=start)  # as a tool does
+        assert live.TASKS in await ear.wait(10)
+    assert await state._show_changes(user_id)
+    assert [row["text"] for row in state.tasks] == ["call Ana"] and state.runs == []
+
+    async with live.subscribe(user_id) as ear:
+        assert await worker.run_due("w1", lambda: start + timedelta(minutes=5)) == 1
+        assert live.TASKS in await ear.wait(10)
+    assert await state._show_changes(user_id)
+    assert [(r["task"], r["outcome"]) for r in state.runs] == [(str(task.id), "Delivered")]

@@ -10,8 +10,6 @@ from vopix.core.tasks.schedule import DAY_NAMES, WEEKDAYS
 from vopix.state.session import SessionState
 from vopix.state.tasks import TasksState as T
 
-POLL_MS = 5000
-
 
 def _select(label: str, name: str, options: list[tuple[str, str]], **props: object) -> rx.Component:
     field_id = name.replace("_", "-")
@@ -217,7 +215,6 @@ def tasks_page() -> rx.Component:
         ),
         _task_form(),
         _settings(),
-        rx.moment(interval=POLL_MS, on_change=T.poll, display="none", aria_hidden="true"),
         title="Tasks",
         lead="Reminders and tasks your agent runs on time, in your time zone, on your channel.",
         active="/tasks",

@@ -9,11 +9,12 @@ from typing import Any
 
 import reflex as rx
 
+from vopix.core import live
 from vopix.core.agent import profile
 from vopix.core.clock import local_time
 from vopix.core.tasks import store
 from vopix.core.tasks.schedule import WEEKDAYS
-from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, for_user
+from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState, follow_live, for_user
 
 CHANNEL_LABELS = {"web": "Web chat", "telegram": "Telegram", "whatsapp": "WhatsApp"}
 OUTCOME_LABELS = {
@@ -78,10 +79,20 @@ class TasksState(SessionState):
         return self.form.get("repeat", "once")
 
     async def _refresh(self, user_id: int) -> None:
-        views = await asyncio.to_thread(store.list_tasks, user_id)
-        runs = await asyncio.to_thread(store.recent_runs, user_id, [v.id for v in views])
-        prefs = await asyncio.to_thread(store.delivery_settings, user_id)
-        self.zone = await asyncio.to_thread(profile.timezone_of, user_id)
+        self._show_tasks(*await asyncio.to_thread(_read_tasks, user_id))
+
+    async def _show_changes(self, user_id: int) -> bool:
+        """A live notice said the person's tasks or their runs changed (a run ended, the agent
+        made a task in a chat): show what is stored. Run by the tab's session watcher with
+        this state locked (follow_live below)."""
+        found = await asyncio.to_thread(_read_tasks, user_id)
+        if self._owned_by(user_id):  # last, with no await after it
+            self._show_tasks(*found)
+        return True
+
+    def _show_tasks(self, views: list[store.TaskView], runs: dict[int, list[store.RunView]],
+                    prefs: store.DeliverySettings, zone: str) -> None:
+        self.zone = zone
         self.channel, self.quiet_start, self.quiet_end = prefs.channel, prefs.quiet_start, prefs.quiet_end
         rows = []
         for v in views:
@@ -111,12 +122,6 @@ class TasksState(SessionState):
         self.error = self.message = ""
         await self._refresh(user_id)
         return rx.call_script(REFRESH_SCRIPT)
-
-    @rx.event
-    @for_user
-    async def poll(self, user_id: int, _tick: object = None) -> None:
-        """While the page is open: new runs and next times appear without a reload."""
-        await self._refresh(user_id)
 
     @rx.event
     def set_repeat(self, value: str) -> None:
@@ -243,3 +248,16 @@ class TasksState(SessionState):
         if not (conversation_id.isdigit() and message_id.isdigit()):
             return None
         return rx.redirect(f"/chat?c={conversation_id}&m={message_id}")
+
+
+def _read_tasks(user_id: int) -> tuple[
+    list[store.TaskView], dict[int, list[store.RunView]], store.DeliverySettings, str
+]:
+    """What the page shows, in one thread hop."""
+    views = store.list_tasks(user_id)
+    return (views, store.recent_runs(user_id, [v.id for v in views]), store.delivery_settings(user_id),
+            profile.timezone_of(user_id))
+
+
+# While the page is open, a run that ends and a task made elsewhere appear without a reload.
+follow_live(live.TASKS, "/tasks", TasksState, TasksState._show_changes)

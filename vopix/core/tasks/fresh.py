@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from vopix.core import live
 from vopix.core.agent import history
 from vopix.core.tasks import claim as claims
 from vopix.core.tasks import deliver
@@ -179,6 +180,8 @@ def fresh_reminders(
         done[d.task_id] = result
     if finished:
         conn.execute(_RUN_DONE, finished)
+        for d in moved_on:
+            live.changed(s, d.user_id, live.TASKS)  # one notice a person (a set per transaction)
         advance_many(s, moved_on, now, missed_note="not run: an earlier occurrence was still running late")
     if outbound:
         groups = _together(outbound)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session
 
+from vopix.core import live
 from vopix.core.agent import history
 from vopix.core.clock import utcnow
 from vopix.core.kinds import OutboundStatus
@@ -163,6 +164,7 @@ def finish(due: claims.Due, run_id: int, result: Result, now: datetime) -> None:
 
 def finish_in(s: Session, due: claims.Due, run_id: int, result: Result, now: datetime) -> None:
     """finish, in the caller's transaction."""
+    live.changed(s, due.user_id, live.TASKS)  # a new last run on an open Tasks page
     core(s).execute(
         update(_R).where(_R.c.id == run_id, _R.c.stage != "done").values(
             stage="done", outcome=result.outcome, channel=result.channel,
@@ -183,6 +185,7 @@ def record_missed(due: claims.Due, now: datetime, late: timedelta) -> Result:
             "late_seconds": int(late.total_seconds()), "started_at": now, "finished_at": now,
         }])
         advance(s, due, now, missed_note="missed: VOPIX was not running at the time; not run")
+        live.changed(s, due.user_id, live.TASKS)
     return Result("missed", detail=detail)
 
 

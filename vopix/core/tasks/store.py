@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from vopix.core import live
 from vopix.core.agent.history import MAX_MESSAGE_CHARS
 from vopix.core.clock import utcnow
 from vopix.core.tasks import schedule as sch
@@ -183,6 +184,7 @@ def create(
             occurrence_at=first, created_at=moment, updated_at=moment,
         )
         s.add(task)
+        live.changed(s, user_id, live.TASKS)  # an open Tasks page shows it (a tool made it, say)
         s.flush()
         return _view(task, moment)
 
@@ -229,6 +231,7 @@ def update_task(
             task.ignore_quiet_hours = bool(ignore_quiet_hours)
         task.updated_at = moment
         s.add(task)
+        live.changed(s, user_id, live.TASKS)  # an open Tasks page shows it (a tool made it, say)
         s.flush()
         return _view(task, moment)
 
@@ -241,6 +244,7 @@ def pause(user_id: int, task_id: Any, now: datetime | None = None) -> TaskView:
             raise TaskError(f"task {task.id} is {task.status}, not active.")
         task.status, task.lease_until, task.worker, task.updated_at = PAUSED, None, "", moment
         s.add(task)
+        live.changed(s, user_id, live.TASKS)  # an open Tasks page shows it (a tool made it, say)
         s.flush()
         return _view(task, moment)
 
@@ -260,6 +264,7 @@ def resume(user_id: int, task_id: Any, now: datetime | None = None) -> TaskView:
         _check_room(s, user_id, task.id)
         task.status, task.next_run_at, task.occurrence_at, task.updated_at = ACTIVE, nxt, nxt, moment
         s.add(task)
+        live.changed(s, user_id, live.TASKS)  # an open Tasks page shows it (a tool made it, say)
         s.flush()
         return _view(task, moment)
 
@@ -268,6 +273,7 @@ def delete(user_id: int, task_id: Any) -> None:
     """The task and its runs go; the messages it delivered stay in its conversation."""
     with session_scope() as s:
         s.delete(_own(s, user_id, task_id))
+        live.changed(s, user_id, live.TASKS)
 
 
 def get(user_id: int, task_id: Any, now: datetime | None = None) -> TaskView:
@@ -336,6 +342,7 @@ def save_delivery_settings(user_id: int, channel: str, quiet_start: str, quiet_e
         row = s.get(TaskSettings, user_id) or TaskSettings(user_id=user_id)
         row.channel, row.quiet_start, row.quiet_end, row.updated_at = value, times[0], times[1], utcnow()
         s.add(row)
+        live.changed(s, user_id, live.TASKS)
     return DeliverySettings(value, times[0], times[1])
 
 
