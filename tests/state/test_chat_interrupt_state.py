@@ -68,7 +68,7 @@ async def _tab_left_by_a_dead_turn(make_user, fake_ai, monkeypatch) -> tuple[int
     asked = history.add_message(user_id, conv, "user", "Tell me a story")
     lease = turn_lease.Lease(turn_lease.new_key(), user_id, conv)
     await lease.start()
-    lease._task.cancel()  # killed: no renewal, no end
+    turn_lease.keeper.drop(lease)  # killed: no renewal, no end
     lease.seen(TurnEvent(TurnEventKind.USER_MESSAGE, asked.content, asked.id, conv))
     chat.current_id, chat.streaming, chat._turn_key = conv, True, lease.key
     chat.messages = [

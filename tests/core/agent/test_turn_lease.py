@@ -34,7 +34,7 @@ async def _died_while_streaming(user_id: int, text: str) -> tuple[str, int]:
     asked = history.add_message(user_id, conv.id, "user", "Tell me a story")
     lease = Lease(turn_lease.new_key(), user_id, None)
     await lease.start()
-    lease._task.cancel()  # the process is gone: no more renewals, no end()
+    turn_lease.keeper.drop(lease)  # the process is gone: no more renewals, no end()
     lease.seen(TurnEvent(TurnEventKind.USER_MESSAGE, "Tell me a story", asked.id, conv.id))
     for piece in text.split(" "):
         lease.seen(TurnEvent(TurnEventKind.TEXT, piece + " ", None, conv.id))
@@ -100,3 +100,31 @@ async def test_a_turn_that_ends_leaves_no_lease_and_nothing_to_settle(make_user,
     assert turn_lease.look(lease.key) == Liveness.MISSING
     assert turn_lease.settle(lease.key, user_id) is None
     assert history.messages_page(user_id, conv.id)[0] == []
+
+
+async def test_one_beat_renews_every_running_lease_of_the_process_and_stores_the_new_texts(
+    make_user, later
+) -> None:
+    """The keeper's beat: every lease of the process pushed on in one transaction, the text of
+    those whose reply grew stored with it, the others' left as they were."""
+    from sqlmodel import select
+
+    from vopix.db import session_scope
+    from vopix.models import WebTurn
+
+    user_id, _, _ = make_user()
+    conv = history.create_conversation(user_id).id
+    streaming, waiting = Lease(turn_lease.new_key(), user_id, conv), Lease(turn_lease.new_key(), user_id, conv)
+    for lease in (streaming, waiting):
+        await lease.start()
+        turn_lease.keeper.drop(lease)  # beats driven by hand below
+    later(turn_lease.LEASE_S - 1)  # both close to running out
+    turn_lease.renew_many([streaming.key, waiting.key], {streaming.key: ("Once upon", conv)})
+    later(turn_lease.LEASE_S + 1)  # past the first lease, within the renewed one
+    assert turn_lease.look(streaming.key) == turn_lease.look(waiting.key) == Liveness.ALIVE
+    with session_scope() as s:
+        texts = {t.key: t.text for t in s.exec(select(WebTurn))}
+    assert (texts[streaming.key], texts[waiting.key]) == ("Once upon", "")
+    for lease in (streaming, waiting):
+        await lease.end()
+    assert turn_lease.look(streaming.key) == Liveness.MISSING
