@@ -230,8 +230,9 @@ class SessionState(rx.State):
         the socket goes (None), or the tab proves another login (its user and session ids)."""
         async with live.subscribe(user_id) as waiter:
             again: set[str] = set()  # topics a busy follower asked to be told again
+            retry = RETRY_SECONDS
             while True:
-                topics = await waiter.wait(RETRY_SECONDS if again else FALLBACK_SECONDS)
+                topics = await waiter.wait(retry if again else FALLBACK_SECONDS)
                 if linked_socket is not None and linked_socket(token) != sid:
                     return None
                 check = (not topics and not again) or live.SESSION in topics
@@ -243,7 +244,12 @@ class SessionState(rx.State):
                             return self._user_id, self._session_id
                         await self._forget_tab()
                     return rx.redirect(LOGIN_ROUTE, replace=True)
-                again = await self._follow(user_id, (topics | again) - {live.SESSION})
+                still = await self._follow(user_id, (topics | again) - {live.SESSION})
+                # Asked again while a reply streams here: 1 s, then less and less often (each
+                # try loads and saves the tab's state; a long reply on a busy server would
+                # otherwise pay one a second).
+                retry = min(retry * 2, FALLBACK_SECONDS) if still and again else RETRY_SECONDS
+                again = still
 
     async def _follow(self, user_id: int, topics: set[str]) -> set[str]:
         """Run the followers of `topics` that belong to the tab's open page; the topics whose
