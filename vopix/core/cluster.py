@@ -20,7 +20,7 @@ class SQLiteInProduction(RuntimeError):
     """Refusal to start a production deployment on SQLite."""
 
 
-class TestClockInProduction(RuntimeError):
+class ClockKnobInProduction(RuntimeError):
     """Refusal to start a production deployment whose task clock a test knob moves."""
 
 
@@ -35,12 +35,12 @@ def production_reasons(cfg: Settings) -> list[str]:
 
 
 def check_test_clock(cfg: Settings, environ: Mapping[str, str] = os.environ) -> None:
-    """Raise TestClockInProduction when a task clock knob is set in production: reminders
+    """Raise ClockKnobInProduction when a task clock knob is set in production: reminders
     would come due at the wrong time for everyone."""
     knobs = [k for k in TASK_CLOCK_KNOBS if environ.get(k, "").strip()]
     reasons = production_reasons(cfg)
     if knobs and reasons:
-        raise TestClockInProduction(
+        raise ClockKnobInProduction(
             f"VOPIX will not start in production with {' and '.join(knobs)} set (test servers "
             f"only: they move the task workers' clock), since {' and '.join(reasons)}. Unset them "
             "and start again."
@@ -48,7 +48,7 @@ def check_test_clock(cfg: Settings, environ: Mapping[str, str] = os.environ) -> 
 
 
 def check_topology(cfg: Settings) -> None:
-    """Raise TestClockInProduction for a test clock knob in production (check_test_clock), and
+    """Raise ClockKnobInProduction for a test clock knob in production (check_test_clock), and
     SQLiteInProduction, saying why and what to do, for https or Redis on SQLite."""
     check_test_clock(cfg)
     if not cfg.is_sqlite:

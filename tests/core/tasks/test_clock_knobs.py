@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from vopix.core.cluster import TestClockInProduction, check_topology
+from vopix.core.cluster import ClockKnobInProduction, check_topology
 from vopix.core.tasks.runs import clock
 from vopix.settings import get_settings
 
@@ -34,7 +34,7 @@ def test_production_with_a_task_clock_knob_does_not_start(
     settings_env(VOPIX_DATABASE_URL=PG, **production)
     check_topology(get_settings())  # without the knob: starts
     monkeypatch.setenv(knob, str(tmp_path / "clock") if knob.endswith("FILE") else "3600")
-    with pytest.raises(TestClockInProduction) as refused:
+    with pytest.raises(ClockKnobInProduction) as refused:
         check_topology(get_settings())
     assert knob in str(refused.value) and why in str(refused.value)
 
