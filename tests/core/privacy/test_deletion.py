@@ -14,7 +14,8 @@ from tests.core.mail.helpers import mailed_token
 from tests.core.privacy.deletion_helpers import connect_github, fill_account
 from vopix.core import account_standing, accounts, sessions
 from vopix.core.action_tokens import TokenInvalid
-from vopix.core.clock import utcnow
+from vopix.core.agent import profile
+from vopix.core.clock import local_time, utcnow
 from vopix.core.integrations import connections
 from vopix.core.kinds import MailKind
 from vopix.core.privacy import deletion
@@ -35,6 +36,7 @@ def _subscribe(fake, user_id: int) -> str:
 @pytest.mark.promise("P29")
 def test_deleting_ends_everything_at_once_and_refuses_login(make_user, github, stripe_fake) -> None:
     user_id, email, password = make_user()
+    profile.update_persona(user_id, name="Vopi", personality="", language="English", timezone="Europe/Lisbon")
     sub_id = _subscribe(stripe_fake, user_id)
     fill_account(user_id, email, github=github)
     [gh_token] = [t for t in github.tokens if t.startswith("gho_")]
@@ -60,6 +62,7 @@ def test_deleting_ends_everything_at_once_and_refuses_login(make_user, github, s
     assert mail.subject == "Your VOPIX account is being deleted"
     assert "/restore-account?token=" in mail.text_body
     assert "stay disconnected" in mail.text_body
+    assert local_time(done.purge_after, "Europe/Lisbon") in mail.text_body  # the person's zone
     # The data waits for the purge.
     assert accounts.get_user(user_id) is not None
 

@@ -104,6 +104,12 @@ def _language(s: Session, user_id: int) -> str:
     return (profile.language if profile else "") or "en"
 
 
+def zone_of(s: Session, user_id: int) -> str | None:
+    """The person's time zone, for the times a mail gives (None: UTC)."""
+    profile = s.get(AgentProfile, user_id)
+    return profile.timezone if profile else None
+
+
 def _forget_links(s: Session, user_id: int) -> None:
     """Linked chats and numbers (the ids themselves), pending link codes, login codes and
     OAuth connects in progress: nothing can reach the account any more."""
@@ -137,8 +143,9 @@ def begin(
             token = action_tokens.issue(s, user_id, TokenPurpose.ACCOUNT_RESTORE, grace_period)
             outbox.enqueue(
                 s, to=user.email, kind=MailKind.ACCOUNT, template="account_deletion", user_id=user_id,
-                language=_language(s, user_id), email=user.email, when=local_time(moment, None),
-                until=local_time(purge_after, None), support=support.contact_sentence(),
+                language=_language(s, user_id), email=user.email,
+                when=local_time(moment, zone_of(s, user_id)),
+                until=local_time(purge_after, zone_of(s, user_id)), support=support.contact_sentence(),
                 action_url=outbox.link(f"{RESTORE_PATH}?token={token}"),
             )
         return purge_after

@@ -145,7 +145,7 @@ def _purge_account(user_id: int, moment: datetime, stop: bool) -> int | None:
         user = s.get(User, user_id)
         if user is None:
             return None
-        email = user.email
+        email, zone = user.email, deletion.zone_of(s, user_id)  # (the profile goes below)
     if stop:
         deletion.run_async(deletion.revoke_integrations(user_id))
         if not deletion.cancel_subscription(user_id):
@@ -175,7 +175,7 @@ def _purge_account(user_id: int, moment: datetime, stop: bool) -> int | None:
         try:
             outbox.enqueue(
                 s, to=email, kind=MailKind.ACCOUNT, template="account_deleted", user_id=None,
-                when=local_time(moment, None), email=email, support=support.contact_sentence(),
+                when=local_time(moment, zone), email=email, support=support.contact_sentence(),
             )
         except BadAddress:  # an address no mail can go to must not keep the data
             log.warning("purge: no receipt for account %s (its address is not deliverable)", user_id)
