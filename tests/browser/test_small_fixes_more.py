@@ -85,3 +85,21 @@ def test_a_refused_email_change_keeps_what_was_typed(page) -> None:
     form.get_by_role("button", name="Change email").click()
     expect(form.get_by_role("status")).to_contain_text("We sent a link to new-home@example.com")
     expect(form.get_by_label("New email")).to_have_value("")
+
+
+def test_a_refused_rename_keeps_the_title_field_as_typed(page) -> None:
+    """Bug 10: a rename the app refuses (a title of spaces only) says why next to the field and
+    leaves the field as typed; the conversation keeps its title."""
+    from vopix.core.agent import history
+
+    user_id, _ = _new_person(page)
+    conv = history.create_conversation(user_id, "Trip to Porto")
+    page.goto(f"/chat?c={conv.id}")
+    rename = page.get_by_role("form", name="Rename conversation")
+    title = rename.get_by_label("Conversation title")
+    expect(title).to_have_value("Trip to Porto")
+    title.fill("   ")
+    rename.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("alert").filter(has_text="Give the conversation a title.")).to_be_visible()
+    expect(title).to_have_value("   ")
+    assert history.get_conversation(user_id, conv.id).title == "Trip to Porto"
