@@ -233,6 +233,9 @@ def page(context):
 def sign_up(page, email: str, password: str = "purple-otter-42-sings") -> None:
     """Fill the sign-up form as a person would and land on the home page."""
     page.goto("/signup")
+    # Live once its submit button is (disabled until the app has booted): what is typed into
+    # the prerendered page before that may be wiped when the app boots.
+    expect(page.get_by_role("button", name="Create account")).to_be_enabled()
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("I confirm that I am 16 or older").check()
@@ -243,6 +246,7 @@ def sign_up(page, email: str, password: str = "purple-otter-42-sings") -> None:
 
 def log_in(page, email: str, password: str) -> None:
     page.goto("/login")
+    expect(page.get_by_role("button", name="Log in")).to_be_enabled()  # the app is live (sign_up)
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -33,7 +33,10 @@ def _mails_to(smtp, address: str, wait: float) -> list:
 def _ask_for_a_link(page, email: str) -> None:
     page.goto("/login")
     page.get_by_role("link", name="Forgot password?").click()
-    page.wait_for_url(re.compile(r"/forgot/?$"))  # loaded: the form is the app's, not the bare HTML
+    page.wait_for_url(re.compile(r"/forgot/?$"))
+    # The app is live once its submit button is (disabled until then): typed earlier, into the
+    # page's prerendered HTML, the address would be wiped when the app boots.
+    expect(page.get_by_role("button", name="Send reset link")).to_be_enabled()
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_role("button", name="Send reset link").click()
     expect(page.get_by_role("status")).to_contain_text(ANSWER)
