@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
     from tests.browser._stripe_relay import WebhookRelay
@@ -39,6 +39,30 @@ CHROMIUM_ARGS = [
 # default for a state round trip; a passing check returns as soon as it holds, so only a failure
 # waits the longer time.
 expect.set_options(timeout=15_000)
+
+# Every page.goto and page.reload waits until the app is live on the page it lands on (its
+# outer element's data-live="1", vopix/components/ui.py live_marker): on a loaded machine a
+# click on the prerendered page before the app boots does nothing, and typing may be wiped.
+# `live=False` skips the wait (a context without scripts never gets live).
+_LIVE = "() => { const el = document.querySelector('[data-live]'); return !el || el.dataset.live === '1'; }"
+_goto, _reload = Page.goto, Page.reload
+
+
+def _goto_live(self: Page, url: str, *args, live: bool = True, **kwargs):
+    response = _goto(self, url, *args, **kwargs)
+    if live:
+        self.wait_for_function(_LIVE)
+    return response
+
+
+def _reload_live(self: Page, *args, live: bool = True, **kwargs):
+    response = _reload(self, *args, **kwargs)
+    if live:
+        self.wait_for_function(_LIVE)
+    return response
+
+
+Page.goto, Page.reload = _goto_live, _reload_live  # type: ignore[method-assign]
 
 AT_HOME = re.compile(r"^https?://[^/]+/chat/?$")  # where a logged-in person starts
 AT_LOGIN = re.compile(r"/login/?$")

@@ -12,7 +12,7 @@ def test_a_login_form_without_scripts_cannot_be_submitted(browser, app_url: str)
     context = browser.new_context(base_url=app_url, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto("/login")
+        page.goto("/login", live=False)  # never live: no scripts
         form = page.locator("form")
         assert form.get_attribute("method") == "post"  # the second line of defence
         page.get_by_label("Email", exact=True).fill("ada@example.com")

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from tests.browser.conftest import sign_up
+from tests.cluster._workers import until
 from tests.cluster.conftest import Cluster
 from tests.fakes.ai_provider import FakeAIProvider, Reply
 from vopix.core import accounts
@@ -99,9 +100,10 @@ def test_instance_killed_mid_web_reply_marks_it_interrupted_and_retry_answers(
                 expect(log_a).to_contain_text("The story, told again in full.", timeout=30_000)
                 expect(log_a).not_to_contain_text("piece02")
                 expect(a.get_by_role("button", name="Retry")).to_have_count(0)
-                assert [(r, c) for r, c, _ in _stored(user_a)] == [
+                # The tab shows the text as it streams; the reply is stored when it ends.
+                until(lambda: [(r, c) for r, c, _ in _stored(user_a)] == [
                     ("user", "Tell me a long story"), ("assistant", "The story, told again in full.")
-                ]
+                ], 30, "the retried reply stored in place of the interrupted one", lambda: _stored(user_a))
 
                 # The other person's tab noticed nothing: same page, no interrupted reply, and it
                 # is answered on the instance that is left.
@@ -112,7 +114,8 @@ def test_instance_killed_mid_web_reply_marks_it_interrupted_and_retry_answers(
                 expect(log_b).to_contain_text("Still here for you.", timeout=30_000)
                 assert "interrupted" not in log_b.inner_text()
                 assert b.evaluate(MARK) is True
-                assert [s for _, _, s in _stored(user_b)] == [MessageStatus.COMPLETE] * 4
+                until(lambda: [s for _, _, s in _stored(user_b)] == [MessageStatus.COMPLETE] * 4, 30,
+                      "the bystander's two turns stored complete", lambda: _stored(user_b))
 
                 # After a reload the cut-off reply is gone for good (replaced by the retry).
                 a.reload()

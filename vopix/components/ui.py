@@ -212,6 +212,13 @@ def nav(on_log_out: Any, email: rx.Var | str, active: str = "") -> rx.Component:
     )
 
 
+def live_marker() -> dict[str, Any]:
+    """custom_attrs for a page's outer element: data-live="1" once the app is live on it (its
+    handlers attached, its on_load done). Browser tests wait for it before acting: a click on
+    the prerendered page before that does nothing, and what is typed may be wiped at boot."""
+    return {"data-live": rx.cond(rx.State.is_hydrated, "1", "0")}
+
+
 def page_shell(
     *children: rx.Component,
     title: str,
@@ -257,6 +264,7 @@ def page_shell(
             class_name="vx-main vx-wide" if wide else "vx-main",
         ),
         class_name="vx-page vx-page-fill" if fill else "vx-page",
+        custom_attrs=live_marker(),
     )
 
 

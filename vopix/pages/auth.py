@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, checkbox, field, form, submit, theme_toggle
+from vopix.components.ui import alert, checkbox, field, form, live_marker, submit, theme_toggle
 from vopix.state.auth import AuthFormState
 
 
@@ -17,6 +17,7 @@ def _auth_page(*children: rx.Component) -> rx.Component:
         ),
         rx.el.main(*children, class_name="vx-auth vx-card"),
         class_name="vx-auth-page",
+        custom_attrs=live_marker(),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, theme_toggle
+from vopix.components.ui import alert, live_marker, theme_toggle
 from vopix.state.email_links import EmailLinkState
 
 
@@ -33,6 +33,7 @@ def _link_page(title: str, waiting: str, *action: rx.Component) -> rx.Component:
             class_name="vx-auth vx-card",
         ),
         class_name="vx-auth-page",
+        custom_attrs=live_marker(),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import theme_toggle
+from vopix.components.ui import live_marker, theme_toggle
 from vopix.state.landing import LandingState as L
 
 FEATURES = (
@@ -77,4 +77,5 @@ def landing_page() -> rx.Component:
             class_name="vx-main vx-landing",
         ),
         class_name="vx-page",
+        custom_attrs=live_marker(),
     )  # fmt: skip

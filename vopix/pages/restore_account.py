@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vopix.components.ui import alert, theme_toggle
+from vopix.components.ui import alert, live_marker, theme_toggle
 from vopix.state.restore_account import RestoreState as S
 
 
@@ -46,4 +46,5 @@ def restore_account_page() -> rx.Component:
             class_name="vx-auth vx-card",
         ),
         class_name="vx-auth-page",
+        custom_attrs=live_marker(),
     )  # fmt: skip
