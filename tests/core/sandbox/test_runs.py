@@ -204,3 +204,28 @@ async def test_only_the_newest_runs_are_kept(agent_user, monkeypatch) -> None:  
     for i in range(5):
         runs.run_script(agent_user, "scripts/n.sh", [str(i)])
     assert [r.stdout for r in runs.list_runs(agent_user)] == ["run 4\n", "run 3\n", "run 2\n"]
+
+
+async def test_a_scheduled_agent_task_runs_a_marked_script_and_delivers_what_it_said(agent_user, fake_ai) -> None:  # noqa: F811
+    """Issue 16: a scheduled agent task may run the scripts the person marked "run without
+    asking" (nobody is there to confirm): the run happens at the task's time, on the task's
+    channel, and the answer delivered says what the script printed."""
+    from datetime import UTC, datetime, timedelta
+
+    from vopix.core.tasks import store as tasks
+    from vopix.core.tasks import worker
+    from vopix.models import Message
+
+    store.write_text(agent_user, "scripts/report.py", REPORT)
+    runs.set_mark(agent_user, "scripts/report.py", True)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    tasks.create(agent_user, "agent", "Run my report for Ada", {"in_minutes": 5}, title="Report", now=start)
+    fake_ai.script(tool_call("run_marked_script", {"path": "scripts/report.py", "args": ["Ada"]}),
+                   Reply("Your report ran: it said hello to Ada."))
+    assert await worker.run_due("w1", lambda: start + timedelta(minutes=5)) == 1
+    [run] = runs.list_runs(agent_user)
+    assert run.status == RunStatus.OK and run.stdout == "hello Ada\n" and run.channel == "task"
+    with session_scope() as s:
+        answers = s.exec(select(Message.content).where(Message.user_id == agent_user,
+                                                       Message.role == "assistant")).all()
+    assert "Your report ran: it said hello to Ada." in answers
