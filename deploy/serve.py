@@ -37,12 +37,12 @@ def main(argv: list[str] | None = None) -> None:
             f"no built frontend in {web}/build/client: run "
             "`reflex export --frontend-only --no-zip --env prod` first (scripts/cluster.sh does)"
         )
-    from vopix.core.cluster import SQLiteInProduction, TestClockInProduction, check_topology
+    from vopix.core.cluster import ClockKnobInProduction, SQLiteInProduction, check_topology
     from vopix.settings import get_settings
 
     try:
         check_topology(get_settings())  # before Granian: the message, not a worker's traceback
-    except (SQLiteInProduction, TestClockInProduction) as refused:
+    except (SQLiteInProduction, ClockKnobInProduction) as refused:
         raise SystemExit(str(refused)) from None
     if args.workers > 1 and not os.environ.get("VOPIX_REDIS_URL"):
         raise SystemExit("several workers share their state through Redis: set VOPIX_REDIS_URL")
