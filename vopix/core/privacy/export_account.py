@@ -30,6 +30,7 @@ from vopix.models import (
     Plan,
     ScriptMark,
     ScriptRun,
+    StaffRole,
     UsageDaily,
     User,
 )
@@ -168,6 +169,12 @@ def write_security(w: ExportWriter) -> None:
         col(log.id),
     )
 
+    with session_scope() as s:
+        role = s.execute(
+            select(StaffRole.role, StaffRole.granted_at, StaffRole.revoked_at)
+            .where(col(StaffRole.user_id) == w.user_id)
+        ).first()
+
     def session_row(r: Any) -> dict[str, Any]:
         d = _row(r)
         d["device"] = describe_user_agent(d.pop("user_agent") or "")
@@ -179,6 +186,7 @@ def write_security(w: ExportWriter) -> None:
         "sessions": map(session_row, sessions),
         "known_sign_ins": map(_row, known),
         "access_log": map(_row, entries),
+        "staff_role": _row(role) if role else None,
     })  # fmt: skip
 
 
