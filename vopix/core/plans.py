@@ -123,42 +123,43 @@ def get_plan(plan_id: str) -> Plan | None:
         return s.get(Plan, plan_id)
 
 
-def save_plan(
-    plan_id: str,
-    *,
-    name: str | None = None,
-    messages_per_month: int | None = None,
-    api_calls_per_month: int | None = None,
-    storage_bytes: int | None = None,
-    price_cents: int | None = None,
-    stripe_price_id: str | None = None,
-    **run_limits: int | None,
-) -> Plan:
-    """Create or change a plan (operator command); limits apply at once to everyone on it.
-    `run_limits`: run_seconds_per_month, run_wall_seconds, run_memory_mb, run_processes,
-    run_disk_mb."""
-    unknown = set(run_limits) - set(RUN_LIMIT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown plan limits: {sorted(unknown)}")
-    values = {
-        "name": name, "messages_per_month": messages_per_month,
-        "api_calls_per_month": api_calls_per_month, "storage_bytes": storage_bytes,
-        "price_cents": price_cents, "stripe_price_id": stripe_price_id, **run_limits,
-    }
-    for key, value in values.items():
-        if isinstance(value, int) and value < 0:
-            raise ValueError(f"{key.replace('_', ' ')} cannot be negative")
+# Per-plan limits besides messages, AI calls and storage: script runs and active tasks.
+EXTRA_LIMIT_FIELDS = (*RUN_LIMIT_FIELDS, "max_active_tasks")
+
+
+def save_plan(plan_id: str, **values: str | int | None) -> Plan:
+    """Create or change a plan (operator command, staff console); limits apply at once to
+    everyone on it. Keys: name, messages_per_month, api_calls_per_month, storage_bytes,
+    price_cents, stripe_price_id and EXTRA_LIMIT_FIELDS; None leaves a value as it is."""
     with session_scope() as s:
-        plan = s.get(Plan, plan_id)
-        if plan is None:
-            if not name:
-                raise ValueError(f"there is no plan {plan_id!r}; give --name to create it")
-            plan = Plan(id=plan_id, name=name)
-        for key, value in values.items():
-            if value is not None:
-                setattr(plan, key, value)
-        s.add(plan)
+        plan = save_plan_in(s, plan_id, **values)
         s.flush()
         s.refresh(plan)
         s.expunge(plan)
         return plan
+
+
+PLAN_FIELDS = (
+    "name", "messages_per_month", "api_calls_per_month", "storage_bytes", "price_cents",
+    "stripe_price_id", *EXTRA_LIMIT_FIELDS,
+)
+
+
+def save_plan_in(s: Session, plan_id: str, **values: str | int | None) -> Plan:
+    """save_plan in the caller's transaction."""
+    unknown = set(values) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown plan fields: {sorted(unknown)}")
+    for key, value in values.items():
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"{key.replace('_', ' ')} cannot be negative")
+    plan = s.get(Plan, plan_id)
+    if plan is None:
+        if not values.get("name"):
+            raise ValueError(f"there is no plan {plan_id!r}; give --name to create it")
+        plan = Plan(id=plan_id, name=str(values["name"]))
+    for key, value in values.items():
+        if value is not None:
+            setattr(plan, key, value)
+    s.add(plan)
+    return plan

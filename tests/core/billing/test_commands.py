@@ -12,6 +12,9 @@ def test_set_plan_changes_limits_for_everyone_on_it_at_once_and_plans_lists_them
     assert main(["billing", "set-plan", "free", "--messages", "42", "--storage-mb", "50"]) == 0
     assert plans.plan_for(user_id).messages_per_month == 42
     assert plans.plan_for(user_id).storage_bytes == 50 * 1024 * 1024
+    assert main(["billing", "set-plan", "free", "--run-wall-seconds", "12", "--max-active-tasks", "3"]) == 0
+    assert plans.plan_for(user_id).run_wall_seconds == 12
+    assert plans.get_plan("free").max_active_tasks == 3  # type: ignore[union-attr]
     assert main(["billing", "set-plan", "gold", "--messages", "9"]) == 1
     assert "give --name to create it" in capsys.readouterr().err
     assert main(["billing", "set-plan", "gold", "--name", "Gold", "--price-cents", "9900",

@@ -55,6 +55,7 @@ def _set_plan(args: argparse.Namespace) -> int:
             api_calls_per_month=args.api_calls,
             storage_bytes=None if args.storage_mb is None else args.storage_mb * MB,
             price_cents=args.price_cents, stripe_price_id=args.price_id,
+            **{name: getattr(args, name) for name in plans.EXTRA_LIMIT_FIELDS},
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -118,6 +119,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     q.add_argument("--storage-mb", type=int, help="workspace storage in MB (0: no limit)")
     q.add_argument("--price-cents", type=int, help="monthly price shown on the Billing page")
     q.add_argument("--price-id", help="the Stripe price id (VOPIX_STRIPE_PRICES wins over it)")
+    for name, about in (
+        ("run_seconds_per_month", "script seconds a month (0: no limit)"),
+        ("run_wall_seconds", "seconds per script run"), ("run_memory_mb", "memory per script run, MB"),
+        ("run_processes", "processes per script run"), ("run_disk_mb", "disk per script run, MB"),
+        ("max_active_tasks", "reminders and tasks active at once"),
+    ):
+        q.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, help=about)
     q.set_defaults(fn=_set_plan)
     q = bsub.add_parser("comp", help="give a person a plan without Stripe, or take it back")
     q.add_argument("--email", required=True)

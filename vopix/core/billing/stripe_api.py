@@ -54,3 +54,21 @@ def price_for(plan_id: str) -> str:
 def plan_for_price(s: Session, price_id: str) -> str:
     """The plan a Stripe price buys; '' for a price no plan has."""
     return next((plan for plan, price in prices_in(s).items() if price == price_id), "")
+
+
+def settings_price(plan_id: str) -> str:
+    """The price VOPIX_STRIPE_PRICES gives the plan ('' when the plan table decides)."""
+    return get_settings().stripe_prices.get(plan_id, "")
+
+
+def monthly_amount(price_id: str) -> int | None:
+    """What Stripe charges a month for `price_id`, in cents; None for no such recurring
+    monthly price."""
+    try:
+        price = client().v1.prices.retrieve(price_id)
+    except stripe.InvalidRequestError:
+        return None
+    recurring = price.recurring
+    if recurring is None or recurring.interval != "month" or recurring.interval_count != 1:
+        return None
+    return price.unit_amount

@@ -32,6 +32,7 @@ class Action:
     UNSUSPEND = "unsuspend"
     DELETE = "delete_account"  # an account reported as a child's (P33)
     SET_PLAN = "set_plan"
+    EDIT_PLAN = "edit_plan"  # a plan's limits or price (admins); no subject
 
 
 ACTION_WORDS = {
@@ -40,6 +41,7 @@ ACTION_WORDS = {
     Action.UNSUSPEND: "Lifted the suspension of your account",
     Action.DELETE: "Deleted the account",
     Action.SET_PLAN: "Changed your plan",
+    Action.EDIT_PLAN: "Changed a plan",
 }
 
 
