@@ -13,7 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMISES = ROOT.parent / "shared" / "docs" / "promises.md"
-MARK = re.compile(r'@pytest\.mark\.promise\("(P\d\d)"\)')
+# A decorator tags the test under it; a module's `pytestmark` tags every test of the module.
+MARK = re.compile(r'(@?)pytest\.mark\.promise\("(P\d\d)"\)')
 
 
 def main() -> int:
@@ -27,9 +28,11 @@ def main() -> int:
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
         text = path.read_text()
         for m in MARK.finditer(text):
-            rest = text[m.end():]
-            name = re.search(r"def (test_\w+)", rest)
-            covered[m.group(1)].append(f"{path.relative_to(ROOT)}::{name.group(1) if name else '?'}")
+            if not m.group(1):
+                covered[m.group(2)].append(f"{path.relative_to(ROOT)} (every test)")
+                continue
+            name = re.search(r"def (test_\w+)", text[m.end():])
+            covered[m.group(2)].append(f"{path.relative_to(ROOT)}::{name.group(1) if name else '?'}")
     ids = sorted(set(promises) | set(covered))
     for pid in ids:
         tests = covered.get(pid, [])

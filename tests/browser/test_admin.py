@@ -120,3 +120,39 @@ def test_support_deletes_an_account_reported_as_a_childs_and_its_tab_ends(browse
     log_in(page, child_email, "purple-otter-42-sings")
     expect(page.get_by_role("alert")).to_contain_text(accounts.LOGIN_FAILED)  # no such account now
     expect(page).to_have_url(AT_LOGIN)
+
+
+@pytest.mark.promise("P17")
+def test_an_admin_changes_a_plans_limit_and_the_billing_page_shows_it(page) -> None:
+    from vopix.core import plans
+
+    email = f"admin-{secrets.token_hex(4)}@example.com"
+    sign_up(page, email)
+    staff.grant(email, "admin", by="operator test")
+    before = plans.get_plan("team")
+    assert before is not None
+    try:
+        page.goto("/admin")
+        plans_table = page.get_by_role("table", name="Plans")
+        expect(plans_table).to_contain_text("Team")
+        page.get_by_role("button", name="Edit Team").click()
+        edit = page.get_by_role("form", name="Edit plan")
+        expect(edit.get_by_label("Name")).to_have_value("Team")
+        edit.get_by_label("Messages a month").fill("76x54")
+        edit.get_by_label("Reason for the change").fill("ticket 88: more messages on Team")
+        edit.get_by_role("button", name="Save plan").click()
+        expect(edit.get_by_role("alert")).to_contain_text("Messages a month: give a whole number")
+        expect(edit.get_by_label("Messages a month")).to_have_value("76x54")  # what was typed stays
+        assert plans.get_plan("team").messages_per_month == before.messages_per_month  # type: ignore[union-attr]
+
+        edit.get_by_label("Messages a month").fill("7654")
+        edit.get_by_role("button", name="Save plan").click()
+        expect(page.get_by_role("status")).to_contain_text("Saved the Team plan (team)")
+        expect(plans_table).to_contain_text("7,654 messages")
+        expect(page.get_by_role("table", name="Recent staff activity")).to_contain_text(
+            "ticket 88: more messages on Team")
+
+        page.goto("/billing")
+        expect(page.locator("main")).to_contain_text("7,654 messages")
+    finally:
+        plans.save_plan("team", messages_per_month=before.messages_per_month)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vopix.components.ui import alert, checkbox, field, form, page_shell, submit
+from vopix.core.privacy.staff_plans import FIELDS as PLAN_FIELDS
 from vopix.state.admin import AdminState as A
 from vopix.state.session import SessionState
 
@@ -97,6 +98,64 @@ def _plan() -> rx.Component:
     )  # fmt: skip
 
 
+def _plan_form() -> rx.Component:
+    inputs = [
+        field(f.label, f.key, id=f"plan-{f.key}", default_value=A.plan_form[f.key], hint=f.hint,
+              required=f.key == "name", max_length=120,
+              input_mode="decimal" if f.kind == "money" else "numeric" if f.kind != "text" else "text")
+        for f in PLAN_FIELDS
+    ]
+    return form(
+        rx.el.h3(rx.cond(A.plan_editing == "new", "New plan", "Edit plan " + A.plan_editing)),
+        rx.cond(
+            A.plan_editing == "new",
+            field("Plan id", "id", id="plan-id", required=True, max_length=32,
+                  hint="Lowercase letters, digits, - or _ (for example: team). It cannot change later."),
+        ),
+        rx.el.div(*inputs, class_name="vx-grid-fields"),
+        _reason("plan-edit", "Reason for the change",
+                "Required. The change applies at once to everyone on the plan and is recorded."),
+        alert(A.plan_error),
+        rx.el.div(
+            submit("Save plan"),
+            rx.el.button("Cancel", type="button", on_click=A.cancel_plan, class_name="vx-button-quiet"),
+            class_name="vx-row",
+        ),
+        on_submit=A.save_plan,
+        key=A.plan_form_key,
+        aria_label="Edit plan",
+    )
+
+
+def _plans() -> rx.Component:
+    headers = ("Plan", "Name", "Price", "Messages", "AI calls", "Storage", "")
+    return rx.cond(
+        A.is_admin,
+        rx.el.section(
+            rx.el.h2("Plans", id="plans-title"),
+            rx.el.p("Limits apply at once to everyone on a plan.", class_name="vx-muted"),
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
+                rx.el.tbody(rx.foreach(A.plan_rows, lambda p: rx.el.tr(
+                    rx.el.td(p["id"]), rx.el.td(p["name"]), rx.el.td(p["price"]), rx.el.td(p["messages"]),
+                    rx.el.td(p["calls"]), rx.el.td(p["storage"]),
+                    rx.el.td(rx.el.button("Edit", type="button", on_click=A.edit_plan(p["id"]),
+                                          aria_label="Edit " + p["name"], class_name="vx-button-quiet")),
+                ))),
+                class_name="vx-table",
+                aria_labelledby="plans-title",
+            ),
+            alert(A.plan_message, kind="ok"),
+            rx.cond(
+                A.plan_editing != "",
+                _plan_form(),
+                rx.el.button("New plan", type="button", on_click=A.new_plan, class_name="vx-button-quiet"),
+            ),
+            class_name="vx-card",
+        ),
+    )  # fmt: skip
+
+
 def _person() -> rx.Component:
     return rx.cond(
         A.person.length() > 0,
@@ -180,6 +239,7 @@ def admin_page() -> rx.Component:
             alert(A.error),
             alert(A.message, kind="ok"),
             _person(),
+            _plans(),
             _policy(),
             _activity(),
             title="Staff console",

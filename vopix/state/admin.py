@@ -19,9 +19,10 @@ import reflex as rx
 from vopix.core import plans
 from vopix.core.agent import profile
 from vopix.core.clock import local_time
-from vopix.core.privacy import audit, policy, staff
+from vopix.core.privacy import audit, policy, staff, staff_plans
 from vopix.core.privacy.staff import ADMIN, NotStaff, PersonSummary, StaffError
 from vopix.core.workspace.base import human_size
+from vopix.state.plan_text import plan_row
 from vopix.state.session import REFRESH_SCRIPT, Reply, SessionState
 
 P = ParamSpec("P")
@@ -96,6 +97,12 @@ class AdminState(SessionState):
     policy_message: str = ""
     versions: list[list[str]] = []
     activity: list[list[str]] = []  # admins: the newest rows of the whole audit log
+    plan_rows: list[dict[str, str]] = []  # admins: every plan as the Billing page words it
+    plan_form: dict[str, str] = {}  # the plan being edited or created (what the form shows)
+    plan_editing: str = ""  # its id, "new" for a new plan, "" when no form is open
+    plan_form_key: int = 0  # a new number re-mounts the form with plan_form's values
+    plan_error: str = ""
+    plan_message: str = ""
     _subject_id: int = 0
 
     @rx.var
@@ -119,6 +126,7 @@ class AdminState(SessionState):
             self.role = ""
             self._clear_person()
             self.versions, self.plan_options, self.activity = [], [], []
+            self.plan_rows, self.plan_form, self.plan_editing = [], {}, ""
             self.checked = True
             return rx.call_script(f"document.title={NOT_FOUND_TITLE!r}")
         self.error = "Only an admin can do that."
@@ -142,16 +150,75 @@ class AdminState(SessionState):
         self.checked = True
         self.error = self.message = self.policy_error = self.policy_message = ""
         self._clear_person()
+        self.plan_editing = self.plan_error = self.plan_message = ""
         if role == ADMIN:
-            self.plan_options = [p.id for p in await asyncio.to_thread(plans.list_plans)]
+            await self._load_plans()
             await self._load_versions()
-            zone = await asyncio.to_thread(_staff_zone, staff_id)
-            self.activity = [
-                [local_time(r.at, zone), f"{r.role} #{r.staff_user_id or '-'}", r.action,
-                 f"#{r.subject_user_id}" if r.subject_user_id else "-", r.reason, r.detail]
-                for r in await asyncio.to_thread(audit.recent, 30)
-            ]
+            await self._load_activity(staff_id)
         return [rx.call_script(REFRESH_SCRIPT), rx.call_script(f"document.title={CONSOLE_TITLE!r}")]
+
+    async def _load_activity(self, staff_id: int) -> None:
+        zone = await asyncio.to_thread(_staff_zone, staff_id)
+        self.activity = [
+            [local_time(r.at, zone), f"{r.role} #{r.staff_user_id or '-'}", r.action,
+             f"#{r.subject_user_id}" if r.subject_user_id else "-", r.reason, r.detail]
+            for r in await asyncio.to_thread(audit.recent, 30)
+        ]
+
+    async def _load_plans(self) -> None:
+        listed = await asyncio.to_thread(plans.list_plans)
+        self.plan_options = [p.id for p in listed]
+        self.plan_rows = [plan_row(p) for p in listed]
+
+    def _open_plan_form(self, editing: str, values: dict[str, str]) -> None:
+        self.plan_editing, self.plan_form = editing, values
+        self.plan_form_key += 1
+
+    @rx.event
+    @for_staff(admin=True)
+    async def edit_plan(self, staff_id: int, role: str, plan_id: str) -> Reply:
+        self.plan_error = self.plan_message = ""
+        plan = await asyncio.to_thread(plans.get_plan, plan_id)
+        if plan is None:
+            self.plan_error = "That plan does not exist any more."
+            await self._load_plans()
+            return None
+        self._open_plan_form(plan.id, staff_plans.form_values(plan))
+        return None
+
+    @rx.event
+    @for_staff(admin=True)
+    async def new_plan(self, staff_id: int, role: str) -> Reply:
+        self.plan_error = self.plan_message = ""
+        self._open_plan_form("new", staff_plans.form_values(None))
+        return None
+
+    @rx.event
+    @for_staff(admin=True)
+    async def cancel_plan(self, staff_id: int, role: str) -> Reply:
+        self.plan_editing, self.plan_error = "", ""
+        return None
+
+    @rx.event
+    @for_staff(admin=True)
+    async def save_plan(self, staff_id: int, role: str, form: dict[str, Any]) -> Reply:
+        self.plan_error = self.plan_message = ""
+        if not self.plan_editing:
+            return None
+        plan_id = str(form.get("id", "")) if self.plan_editing == "new" else self.plan_editing
+        reason = str(form.get("reason", ""))
+        try:
+            plan = await asyncio.to_thread(staff_plans.save, staff_id, plan_id, form, reason)
+        except (ValueError, StaffError) as exc:
+            # What was typed stays in the form (bad input changes nothing, and loses nothing).
+            self.plan_form = {k: str(v) for k, v in form.items() if k != "reason"}
+            self.plan_error = str(exc)
+            return None
+        self.plan_editing = ""
+        self.plan_message = f"Saved the {plan.name} plan ({plan.id}): it applies now to everyone on it."
+        await self._load_plans()
+        await self._load_activity(staff_id)
+        return None
 
     async def _load_versions(self) -> None:
         rows = await asyncio.to_thread(policy.list_versions)

@@ -45,6 +45,7 @@ def _needles(user_id: int, extra: list[str]) -> list[bytes]:
 
 
 @pytest.mark.promise("P28")
+@pytest.mark.promise("P06")
 def test_no_token_key_hash_or_ciphertext_is_in_any_file(make_user) -> None:
     user_id, email, _ = make_user()
     seed_account(user_id, email)

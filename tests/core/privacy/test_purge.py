@@ -37,6 +37,7 @@ def _assert_gone(filled, kept) -> None:
 
 @pytest.mark.promise("P26")
 @pytest.mark.promise("P29")
+@pytest.mark.promise("P25")
 def test_after_the_grace_period_no_table_holds_a_row_of_the_person(make_user, github) -> None:
     user_id, email, password = make_user()
     other_id, other_email, _ = make_user()

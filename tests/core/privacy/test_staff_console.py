@@ -78,6 +78,7 @@ async def test_a_role_revoked_while_the_page_is_open_stops_the_next_event(make_u
     assert [r.action for r in _audit()] == ["view"]
 
 
+@pytest.mark.promise("P06")
 async def test_support_sees_metadata_and_never_content_or_secrets(make_user, staff_member) -> None:
     target, target_email, _ = make_user()
     secrets = seed_private_things(target)
@@ -184,3 +185,50 @@ async def test_admins_see_the_recent_audit_log_and_support_does_not(make_user, s
     await admin_page.load()
     [row] = admin_page.activity
     assert row[1:5] == [f"support #{support_id}", "view", f"#{target}", "ticket 7"]
+
+
+async def test_an_admin_edits_a_plan_in_the_console_and_a_bad_value_keeps_what_was_typed(
+    make_user, staff_member
+) -> None:
+    from vopix.core import plans
+
+    _, _, page = staff_member("admin")
+    person, _, _ = make_user()
+    await page.load()
+    assert [r["id"] for r in page.plan_rows][:1] == ["free"]
+    await page.edit_plan("free")
+    assert page.plan_editing == "free" and page.plan_form["name"] == "Free"
+    typed = {**page.plan_form, "messages_per_month": "12x", "reason": "ticket 9"}
+    await page.save_plan(typed)
+    assert page.plan_error == "Messages a month: give a whole number, 0 or more."
+    assert page.plan_form["messages_per_month"] == "12x" and page.plan_editing == "free"
+    assert plans.plan_for(person).messages_per_month != 12
+
+    await page.save_plan({**typed, "messages_per_month": "12"})
+    assert page.plan_error == "" and page.plan_editing == ""
+    assert "Saved the Free plan (free)" in page.plan_message
+    assert plans.plan_for(person).messages_per_month == 12
+    assert any(r["id"] == "free" and r["messages"] == "12 messages" for r in page.plan_rows)
+    assert page.activity[0][2] == "edit_plan" and page.activity[0][4] == "ticket 9"
+
+    await page.new_plan()
+    new = {**page.plan_form, "id": "team2", "name": "Team 2", "price": "0", "reason": "partner"}
+    new.update({k: "5" for k in ("messages_per_month", "api_calls_per_month", "storage_mb",
+                                 "run_seconds_per_month", "run_wall_seconds", "run_memory_mb",
+                                 "run_processes", "run_disk_mb", "max_active_tasks")})
+    await page.save_plan(new)
+    assert page.plan_error == "" and "team2" in page.plan_options
+
+
+async def test_support_cannot_open_or_save_a_plan_form(staff_member) -> None:
+    from vopix.core import plans
+
+    _, _, page = staff_member("support")
+    await page.load()
+    assert page.allowed and page.plan_rows == []
+    await page.edit_plan("free")
+    assert page.error == "Only an admin can do that." and page.plan_editing == ""
+    page.plan_editing = "free"  # as if the browser sent the event anyway
+    await page.save_plan({"name": "Free", "messages_per_month": "1", "reason": "x"})
+    assert plans.get_plan("free").messages_per_month != 1  # type: ignore[union-attr]
+    assert _audit() == []
