@@ -159,3 +159,20 @@ async def test_a_refused_token_says_so_and_offers_to_reconnect(github, make_user
     # Reconnecting is the same sign-in as connecting.
     script = str(await state.connect("github"))
     assert f"{github.url}/login/oauth/authorize" in script and state.error == ""
+
+
+async def test_a_revoked_token_says_revoked_and_offers_to_reconnect(github, make_user) -> None:  # noqa: F811
+    user_id, state = _page(make_user)
+    connections.save(user_id, "slack", method="token", account="Acme", account_id="T1", scopes="",
+                     access_token="xoxb-1111-2222-revoked0000")
+    connections.save(user_id, "github", method="oauth", account="octocat", account_id="1", scopes="repo",
+                     access_token="gho_refused_later_1111")
+    assert connections.mark_needs_reconnect(user_id, "slack", revoked=True)  # as on Slack's token_revoked
+    connections.mark_needs_reconnect(user_id, "github")  # a 401: revoked or expired, GitHub does not say
+    await state.load()
+    slack, github_card = _card(state, "slack"), _card(state)
+    assert slack["state"] == "Revoked — reconnect" and slack["needs_reconnect"] == "yes"
+    assert slack["problem"] == (
+        "Slack says the access of Acme was revoked there: reconnect to let your agent use Slack again.")
+    assert slack["hint"] == "Token ending in 0000"
+    assert github_card["state"] == "Needs reconnecting" and github_card["needs_reconnect"] == "yes"

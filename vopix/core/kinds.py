@@ -104,6 +104,7 @@ class StripeEventStatus(StrEnum):
 class ConnectionStatus(StrEnum):
     CONNECTED = "connected"
     NEEDS_RECONNECT = "needs_reconnect"  # the service refused the token: not used until reconnected
+    REVOKED = "revoked"  # the service said the access was revoked (Slack token_revoked): reconnect
 
 
 class TokenPurpose(StrEnum):

@@ -48,7 +48,11 @@ class IntegrationsState(SessionState):
             offered, problem = svc.id in OFFERED, ""
             if conn is None:
                 state = "Not connected" if offered else "Coming soon"
-            elif conn.status == ConnectionStatus.NEEDS_RECONNECT:
+            elif conn.status == ConnectionStatus.REVOKED:
+                state = "Revoked — reconnect"
+                problem = (f"{svc.label} says the access of {conn.account} was revoked there: reconnect to "
+                           f"let your agent use {svc.label} again.")
+            elif conn.status != ConnectionStatus.CONNECTED:
                 state = "Needs reconnecting"
                 problem = (f"{svc.label} refused the saved token of {conn.account}: reconnect to let your "
                            f"agent use {svc.label} again.")

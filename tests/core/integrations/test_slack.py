@@ -95,11 +95,11 @@ def test_a_pasted_bot_token_is_checked_and_revoked_on_disconnect(slack, make_use
     assert "slack" not in connections.list_connections(user_id)
 
 
-def test_a_revoked_token_marks_slack_for_reconnecting(slack, make_user) -> None:
+def test_a_revoked_token_marks_slack_as_revoked(slack, make_user) -> None:
     user_id, session_id = _person(make_user)
     _install(slack, user_id, session_id)
     for value in list(slack.tokens):
         slack.revoke(value)
     text, failed = _run("slack_list_channels", user_id)
     assert failed and "reconnect Slack" in text
-    assert connections.list_connections(user_id)["slack"].status == ConnectionStatus.NEEDS_RECONNECT
+    assert connections.list_connections(user_id)["slack"].status == ConnectionStatus.REVOKED

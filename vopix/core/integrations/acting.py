@@ -18,7 +18,13 @@ Action = Callable[[str, dict[str, Any]], Awaitable[tuple[str, str]]]
 
 
 class TokenRefused(ToolFailed):
-    """401 / invalid_auth: the token is revoked or expired; the connection needs reconnecting."""
+    """401 / invalid_auth: the token is revoked or expired; the connection needs reconnecting.
+    `revoked`: the service said it was revoked (Slack's token_revoked; GitHub's 401 and Google's
+    invalid_grant do not tell a revoked token from an expired one)."""
+
+    def __init__(self, message: str, *, revoked: bool = False) -> None:
+        super().__init__(message)
+        self.revoked = revoked
 
 
 def connected(service: str) -> SharedCheck:
@@ -38,17 +44,21 @@ def acting_tool(
             token = (await asyncio.to_thread(connections.credential, ctx, service)).access_token
             try:
                 result, done = await fn(token, args)
-            except TokenRefused:
-                if service not in REFRESHERS:
+            except TokenRefused as refused:
+                if service not in REFRESHERS or refused.revoked:
                     raise
                 # A short-lived token refused early: refreshed once (unless another call did),
-                # then the call is made again; a second refusal stops the connection.
+                # then the call is made again; a second refusal stops the connection. A token
+                # that cannot be refreshed (no refresh token) comes back the same: no second call.
                 again = await asyncio.to_thread(functools.partial(connections.credential, ctx, service,
                                                                   failed=token))
+                if again.access_token == token:
+                    raise
                 result, done = await fn(again.access_token, args)
         except ToolFailed as exc:
-            if isinstance(exc, TokenRefused):
-                await asyncio.to_thread(connections.mark_needs_reconnect, ctx.user_id, service)
+            if isinstance(exc, TokenRefused):  # marked once, alerted once (mark_needs_reconnect)
+                await asyncio.to_thread(functools.partial(
+                    connections.mark_needs_reconnect, ctx.user_id, service, revoked=exc.revoked))
             await asyncio.to_thread(
                 activity.record, ctx, service, fn.__name__, words, ok=False, detail=str(exc)
             )

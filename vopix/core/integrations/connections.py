@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from vopix.core import security_alerts, vault
@@ -171,6 +172,8 @@ def credential(ctx: ToolContext, service_id: str, *, failed: str | None = None) 
         row = refresh.connection_row(s, ctx.user_id, service_id)
         if row is None or not row.access_secret_id:
             raise ToolFailed(f"{label} is not connected. Connect it on the Integrations page.")
+        if row.status == ConnectionStatus.REVOKED:
+            raise ToolFailed(f"{label} revoked the access: reconnect it on the Integrations page to use it.")
         if row.status != ConnectionStatus.CONNECTED:
             raise ToolFailed(f"{label} needs reconnecting on the Integrations page before it can be used.")
         token = vault.read_secret(s, ctx.user_id, row.access_secret_id)
@@ -190,13 +193,31 @@ def credential(ctx: ToolContext, service_id: str, *, failed: str | None = None) 
     return found
 
 
-def mark_needs_reconnect(user_id: int, service_id: str) -> None:
-    """The service refused the token: stop using it until the person reconnects."""
+def alert_reconnect(s: Session, row: IntegrationConnection, *, revoked: bool = False) -> None:
+    """Tell the person (mail, notice, linked chats) that the connection stopped working. The
+    caller has just moved the row out of "connected", which happens once per connection."""
+    said = ", which says the access was revoked" if revoked else ""
+    security_alerts.raise_alert(
+        s, row.user_id, security_alerts.AlertKind.INTEGRATION_NEEDS_RECONNECT,
+        detail=f"{service(row.service).label} ({row.account}){said}",
+    )
+
+
+def mark_needs_reconnect(user_id: int, service_id: str, *, revoked: bool = False) -> bool:
+    """The service refused the token: stop using it until the person reconnects, and raise the
+    security alert. Several calls refused at once alert once: only the one whose conditional
+    UPDATE moves the row out of "connected" does. `revoked`: the service said the token was
+    revoked (Slack's token_revoked), shown as such. True when this call marked it."""
+    status = ConnectionStatus.REVOKED if revoked else ConnectionStatus.NEEDS_RECONNECT
     with session_scope() as s:
-        for row in s.exec(
-            select(IntegrationConnection).where(
-                col(IntegrationConnection.user_id) == user_id, IntegrationConnection.service == service_id
-            )
-        ):
-            row.status, row.updated_at = ConnectionStatus.NEEDS_RECONNECT, utcnow()
-            s.add(row)
+        mine = (col(IntegrationConnection.user_id) == user_id) & (IntegrationConnection.service == service_id)
+        moved = s.execute(
+            update(IntegrationConnection)
+            .where(mine, col(IntegrationConnection.status) == ConnectionStatus.CONNECTED)
+            .values(status=status, updated_at=utcnow())
+        )
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            return False  # already marked (and alerted) by another call
+        row = s.exec(select(IntegrationConnection).where(mine)).one()
+        alert_reconnect(s, row, revoked=revoked)
+        return True

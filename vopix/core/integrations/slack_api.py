@@ -62,6 +62,9 @@ async def call(token: str, method: str, **params: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not body.get("ok"):
         error = str(body.get("error", "")) if isinstance(body, dict) else ""
         if error in REFUSED:
+            if error == "token_revoked":
+                raise TokenRefused("Slack says the saved token was revoked: reconnect Slack on the "
+                                   "Integrations page.", revoked=True)
             raise TokenRefused("Slack refused the saved token (revoked or expired): reconnect Slack on "
                                "the Integrations page.")
         raise ToolFailed(SENTENCES.get(error, f"Slack refused: {error or 'no reason given'}"))
