@@ -1,8 +1,10 @@
-"""Short-lived access tokens (Google's, one hour) kept fresh: refreshed ahead of expiry, and once
-after a 401, by exactly one worker at a time. When a refresh is due the connection row is locked
-(PostgreSQL; an in-process lock as well, for SQLite), read again under the lock, and the new
-token is stored in that same transaction. A refresh refused with invalid_grant marks the connection "needs
-reconnecting" and tells the person (security alert: mail, notice, linked chats)."""
+"""Short-lived access tokens (Google's, one hour; Slack's, 12 hours when the app has token
+rotation on) kept fresh: refreshed ahead of expiry, and once after a 401, by exactly one worker
+at a time. When a refresh is due the connection row is locked (PostgreSQL; an in-process lock as
+well, for SQLite), read again under the lock, and the new pair is stored in that same
+transaction. A refresh the service refuses for good (Google's invalid_grant, Slack's
+invalid_refresh_token) marks the connection "needs reconnecting" and tells the person (security
+alert: mail, notice, linked chats)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import authlib.deprecate  # noqa: F401  (it sets its warnings to "always" when first imported)
+import httpx
 from sqlmodel import Session, select
 
-from vopix.core import security_alerts, vault
+from vopix.core import vault
 from vopix.core.agent.tools import ToolFailed
 from vopix.core.clock import utcnow
+from vopix.core.integrations.connections import alert_reconnect
 from vopix.core.integrations.services import service
 from vopix.core.kinds import ConnectionStatus
 from vopix.models import IntegrationConnection
@@ -44,24 +48,50 @@ class Fresh:
     refresh_token: str | None  # a new one, when the service rotates them
 
 
-def _google(refresh_token: str) -> Fresh:
-    cfg = get_settings()
-    client = OAuth2Client(cfg.google_client_id, cfg.google_client_secret,
-                          token_endpoint_auth_method="client_secret_post", timeout=20.0)
+# What each service answers when the refresh token itself is dead (not a passing failure).
+GOOGLE_REFUSED = frozenset({"invalid_grant"})
+SLACK_REFUSED = frozenset({"invalid_refresh_token", "invalid_grant", "token_revoked", "token_expired",
+                           "invalid_auth", "account_inactive"})
+
+
+def _refresh(url: str, client_id: str, client_secret: str, refresh_token: str, *, label: str,
+             reconnect: str, refused: frozenset[str]) -> Fresh:
+    """grant_type=refresh_token at `url` (authlib reads an {"error": ...} answer, Slack's HTTP 200
+    {"ok": false, ...} too, as the refusal it is)."""
+    client = OAuth2Client(client_id, client_secret, token_endpoint_auth_method="client_secret_post",
+                          timeout=20.0)
     try:
-        token = client.refresh_token(f"{cfg.google_oauth2_base_url}/token", refresh_token=refresh_token)
+        token = client.refresh_token(url, refresh_token=refresh_token)
     except OAuthError as exc:
-        if getattr(exc, "error", "") == "invalid_grant":
-            raise GrantRevoked("Google no longer accepts VOPIX's access: reconnect Gmail on the "
+        if getattr(exc, "error", "") in refused:
+            raise GrantRevoked(f"{label} no longer accepts VOPIX's access: reconnect {reconnect} on the "
                                "Integrations page.") from None
-        raise ToolFailed("Google did not refresh the access just now; try again in a moment.") from None
+        raise ToolFailed(f"{label} did not refresh the access just now; try again in a moment.") from None
+    except (httpx.TransportError, ValueError):
+        raise ToolFailed(f"{label} did not refresh the access just now; try again in a moment.") from None
     finally:
         client.close()
+    if not token.get("access_token"):
+        raise ToolFailed(f"{label} did not refresh the access just now; try again in a moment.")
     expires = utcnow() + timedelta(seconds=int(token["expires_in"])) if token.get("expires_in") else None
     return Fresh(str(token["access_token"]), expires, token.get("refresh_token"))
 
 
-REFRESHERS: dict[str, Callable[[str], Fresh]] = {"google": _google}
+def _google(refresh_token: str) -> Fresh:
+    cfg = get_settings()
+    return _refresh(f"{cfg.google_oauth2_base_url}/token", cfg.google_client_id, cfg.google_client_secret,
+                    refresh_token, label="Google", reconnect="Gmail", refused=GOOGLE_REFUSED)
+
+
+def _slack(refresh_token: str) -> Fresh:
+    """A rotating Slack token: oauth.v2.access with grant_type=refresh_token gives a new access
+    token (12 hours) and a new refresh token (the old one is then spent)."""
+    cfg = get_settings()
+    return _refresh(f"{cfg.slack_base_url}/api/oauth.v2.access", cfg.slack_client_id, cfg.slack_client_secret,
+                    refresh_token, label="Slack", reconnect="Slack", refused=SLACK_REFUSED)
+
+
+REFRESHERS: dict[str, Callable[[str], Fresh]] = {"google": _google, "slack": _slack}
 
 
 def lock_for(user_id: int, service_id: str) -> threading.Lock:
@@ -90,10 +120,7 @@ def fresh_token(s: Session, row: IntegrationConnection, token: str, *, failed: s
     except GrantRevoked:
         row.status, row.updated_at = ConnectionStatus.NEEDS_RECONNECT, utcnow()
         s.add(row)
-        security_alerts.raise_alert(
-            s, row.user_id, security_alerts.AlertKind.INTEGRATION_NEEDS_RECONNECT,
-            detail=f"{service(row.service).label} ({row.account})",
-        )
+        alert_reconnect(s, row)  # once: the row was "connected" under the lock, and is no longer
         raise
     assert row.id is not None and row.access_secret_id is not None
     vault.store_secret(s, row.user_id, f"integration:{row.service}:{row.id}:access", new.access_token,
